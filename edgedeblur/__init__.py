@@ -1,0 +1,10 @@
+"""edgedeblur: image deblurring and denoising from training to the device.
+
+Heavy subpackages (models, train, export) import torch and friends lazily; importing
+``edgedeblur`` itself needs only numpy.
+"""
+
+from .errors import EdgeDeblurError
+
+__version__ = "0.1.0"
+__all__ = ["EdgeDeblurError", "__version__"]

@@ -1,0 +1,86 @@
+"""What every edgedeblur command shares: error handling, progress bars, batch reports.
+
+Commands are thin: parse arguments, call the library, print a summary. A user error is an
+:class:`~edgedeblur.errors.EdgeDeblurError`; it is printed as one line and the command exits 2.
+In a batch, one bad file is recorded and the batch goes on; the summary lists the failures and
+the command exits 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import EdgeDeblurError
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+def cli_entry(func: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Wrap a ``main(argv) -> exit code``: user errors print one line and exit 2, Ctrl-C exits 130."""
+
+    @functools.wraps(func)
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            return func(argv)
+        except EdgeDeblurError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+    return wrapper
+
+
+def progress(items: Iterable[T], *, desc: str, total: int | None = None, unit: str = "it") -> Iterator[T]:
+    """A tqdm progress bar on stderr when tqdm is installed and there is more than one item."""
+    if total is None:
+        try:
+            total = len(items)  # type: ignore[arg-type]
+        except TypeError:
+            total = None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from items
+        return
+    yield from tqdm(items, desc=desc, total=total, unit=unit, disable=total is not None and total <= 1,
+                    file=sys.stderr, dynamic_ncols=True)
+
+
+@dataclass
+class BatchReport:
+    """Successes and failures of a batch; ``finish()`` prints the summary and returns the exit code."""
+
+    what: str = "files"
+    done: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def ok(self, path: Path) -> None:
+        self.done.append(Path(path))
+
+    def fail(self, path: Path, error: BaseException) -> None:
+        self.failed.append((Path(path), str(error)))
+
+    def finish(self, stream=sys.stderr) -> int:  # noqa: ANN001
+        seconds = time.perf_counter() - self.started
+        total = len(self.done) + len(self.failed)
+        print(
+            f"{len(self.done)}/{total} {self.what} done in {seconds:.1f} s"
+            + (f", {len(self.failed)} failed:" if self.failed else ""),
+            file=stream,
+        )
+        for path, reason in self.failed:
+            print(f"  FAILED {path}: {reason}", file=stream)
+        return EXIT_SOME_FAILED if self.failed else EXIT_OK
