@@ -1,0 +1,191 @@
+"""The method protocol and the one registry every command resolves method names through.
+
+A *method* is anything that restores an image: a classical algorithm (``edgedeblur.classical``),
+a PyTorch zoo model (``edgedeblur.models``) or the edge runtime running an exported artifact
+(``edgedeblur.runtime``). ``edge-deblur``, ``edge-eval`` and ``edge-bench`` all take a method
+name, so every comparison runs the same pre- and post-processing.
+
+Contract (see :class:`Method`):
+
+* ``restore(image, *, kernel=None, sigma=None) -> np.ndarray``: ``image`` is float32, H x W or
+  H x W x 3, values in [0, 1]; the result has the same shape, float32.
+* ``sigma`` is the standard deviation of additive white Gaussian noise **on the 0-255 scale**
+  (as in the papers: "sigma 25"), whatever the file's bit depth. ``kernel`` is a 2-D convolution
+  PSF (non-negative, summing to 1).
+* ``name``, ``needs_kernel`` and ``needs_sigma`` say what a non-blind method needs; methods that
+  can estimate sigma themselves set ``needs_sigma = False``.
+
+Classical methods register themselves with :func:`register_method`; learned methods are found
+lazily in :func:`_learned_method` so that this module works before (and without) torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import InvalidInputError, UnknownNameError
+
+__all__ = [
+    "Method",
+    "MethodFactory",
+    "register_method",
+    "get_method",
+    "list_methods",
+    "check_image",
+]
+
+
+@runtime_checkable
+class Method(Protocol):
+    """What ``get_method`` returns: a named restorer declaring what it needs."""
+
+    name: str
+    needs_kernel: bool
+    needs_sigma: bool
+
+    def restore(
+        self,
+        image: np.ndarray,
+        *,
+        kernel: np.ndarray | None = None,
+        sigma: float | None = None,
+    ) -> np.ndarray:
+        """Restore a float32 [0, 1] H x W or H x W x 3 image; same shape, float32."""
+        ...
+
+
+MethodFactory = Callable[..., Method]
+
+_REGISTRY: dict[str, MethodFactory] = {}
+
+
+def register_method(name: str) -> Callable[[MethodFactory], MethodFactory]:
+    """Decorator registering a class or factory function under ``name``.
+
+    ``get_method(name, **options)`` calls ``factory(**options)``. Registering a name twice is a
+    programming error (two subpackages fighting over a name), so it raises.
+    """
+
+    def decorator(factory: MethodFactory) -> MethodFactory:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not factory:
+            raise ValueError(f"method name {name!r} is already registered by {existing!r}")
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorator
+
+
+def _ensure_builtin() -> None:
+    """Import the classical baselines so that they register (numpy-only at import time)."""
+    from . import classical  # noqa: F401
+
+
+def list_methods(*, include_learned: bool = True) -> list[str]:
+    """Names ``get_method`` accepts: the classical ones plus, when installed, the zoo models."""
+    _ensure_builtin()
+    names = set(_REGISTRY)
+    if include_learned:
+        names.update(_zoo_names())
+    return sorted(names)
+
+
+def get_method(name: str, **options: object) -> Method:
+    """Return the method called ``name`` built with ``options``.
+
+    ``name`` is a registered classical method, a zoo model name, or the path of an exported
+    artifact (or its ``.manifest.json``). Unknown names raise :class:`UnknownNameError` with
+    the closest registered name as a suggestion.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError("method name must be a non-empty string", given=name)
+    _ensure_builtin()
+    factory = _REGISTRY.get(name)
+    if factory is not None:
+        return factory(**options)
+    method = _learned_method(name, options)
+    if method is not None:
+        return method
+    raise UnknownNameError(
+        "method",
+        name,
+        list_methods(),
+        **({"hint": f"no such file either: {name}"} if _looks_like_path(name) else {}),
+    )
+
+
+def _zoo_names() -> list[str]:
+    """Zoo model names, or [] while ``edgedeblur.models`` is absent or not installed."""
+    try:
+        from . import models
+    except ImportError:
+        return []
+    lister = getattr(models, "list_models", None)
+    if lister is None:
+        return []
+    try:
+        return list(lister())
+    except ImportError:
+        return []
+
+
+def _looks_like_path(name: str) -> bool:
+    return os.sep in name or "/" in name or name.endswith((".json", ".onnx", ".tflite", ".xml"))
+
+
+def _learned_method(name: str, options: dict[str, object]) -> Method | None:
+    """Dispatch to the learned-method providers; ``None`` when none of them knows ``name``.
+
+    An existing file is an exported artifact (or its manifest) for ``edgedeblur.runtime.load``;
+    otherwise a zoo model name goes to ``edgedeblur.models.create_method``. Providers that do
+    not exist yet (ImportError / missing attribute) are skipped, so the registry works alone.
+    """
+    if Path(name).is_file():
+        try:
+            from . import runtime
+        except ImportError:
+            runtime = None
+        loader = getattr(runtime, "load", None)
+        if loader is not None:
+            return loader(name, **options)
+        return None
+    if name in _zoo_names():
+        from . import models
+
+        return models.create_method(name, **options)
+    return None
+
+
+def check_image(image: object, *, what: str = "image") -> np.ndarray:
+    """Validate a method input and return it as float32 (H x W or H x W x 3, finite, [0, 1]).
+
+    Methods call this first so that a wrong dtype or shape fails with an explanation rather than
+    deep inside an FFT. Values slightly outside [0, 1] (noisy inputs) are accepted.
+    """
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError(f"{what} must be a numpy array", given=type(image).__name__)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise InvalidInputError(
+            f"{what} has the wrong shape",
+            given=image.shape,
+            allowed="H x W (grey) or H x W x 3 (RGB)",
+        )
+    if min(image.shape[:2]) < 2:
+        raise InvalidInputError(f"{what} is too small", given=image.shape, allowed="at least 2 x 2")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise InvalidInputError(
+            f"{what} must be float in [0, 1]",
+            given=str(image.dtype),
+            hint="convert with edgedeblur.io.to_float(image)",
+        )
+    image = image.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(image)):
+        raise InvalidInputError(f"{what} contains NaN or infinity")
+    return image
