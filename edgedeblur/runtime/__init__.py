@@ -1,1 +1,25 @@
-"""edgedeblur.runtime"""
+"""edgedeblur.runtime: run an exported artifact on a device with numpy and one backend.
+
+No torch, no tensorflow, no ``edgedeblur.models``/``edgedeblur.export``: this package is what a
+Raspberry Pi or a phone installs. Everything about a model comes from its manifest.
+"""
+
+from .manifest import (
+    SCHEMA_PATH,
+    Manifest,
+    TensorSpec,
+    manifest_path_for,
+    sha256_file,
+    validate_manifest,
+    write_manifest,
+)
+
+__all__ = [
+    "SCHEMA_PATH",
+    "Manifest",
+    "TensorSpec",
+    "manifest_path_for",
+    "sha256_file",
+    "validate_manifest",
+    "write_manifest",
+]
