@@ -4,6 +4,7 @@ No torch, no tensorflow, no ``edgedeblur.models``/``edgedeblur.export``: this pa
 Raspberry Pi or a phone installs. Everything about a model comes from its manifest.
 """
 
+from .backends import BackendInfo, FallbackWarning
 from .manifest import (
     SCHEMA_PATH,
     Manifest,
@@ -13,8 +14,17 @@ from .manifest import (
     validate_manifest,
     write_manifest,
 )
+from .runner import Runner, load
+from .tiling import blend_ramp, blend_window, tile_grid
 
 __all__ = [
+    "load",
+    "Runner",
+    "BackendInfo",
+    "FallbackWarning",
+    "tile_grid",
+    "blend_window",
+    "blend_ramp",
     "SCHEMA_PATH",
     "Manifest",
     "TensorSpec",

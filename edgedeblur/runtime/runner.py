@@ -1,0 +1,258 @@
+"""The Runner: one pre/post-processing path for every backend, and ``load()``.
+
+``Runner.restore(image)`` accepts uint8/uint16/float, grey or RGB, any size, and returns the
+same dtype and shape. In between: map pixels to the model's real range, quantize with the
+manifest's scale/zero point, lay out as NCHW/NHWC, reflect-pad to the model's multiple, tile
+with a raised-cosine blend (fixed-shape models always, dynamic ones above ``max_pixels``), and
+undo all of it on the way out. The runner is also a *method* (``name``, ``needs_kernel``,
+``needs_sigma``, ``restore``) so ``edge-deblur``/``edge-eval`` can use an artifact directly.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ArtifactError, ConfigError, InvalidInputError
+from ..io import from_float, to_float
+from .backends import BACKEND_FORMATS, DEFAULT_BACKEND, BackendInfo, check_name, create_backend
+from .manifest import Manifest, TensorSpec
+from .tiling import run_tiled
+
+__all__ = ["Runner", "load", "DEFAULT_MAX_PIXELS"]
+
+#: dynamic models restore images above this many pixels in tiles (bounds memory)
+DEFAULT_MAX_PIXELS = 2_000_000
+_DEFAULT_DYNAMIC_TILE = (512, 32)
+_QRANGE = {"int8": (-128, 127), "uint8": (0, 255)}
+
+
+def load(
+    artifact_or_manifest: str | Path,
+    backend: str | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    delegate: str | None = None,
+    strict: bool = False,
+    **options: object,
+) -> Runner:
+    """Load an exported artifact (or its manifest) on a backend and return a :class:`Runner`.
+
+    The sha256 in the manifest is checked first (a tampered or truncated file is refused), then
+    the backend loads the file and its input shape/dtype are compared with the manifest.
+    ``options`` go to :class:`Runner` (``tile``, ``overlap``, ``max_pixels``, ``batch``).
+    """
+    manifest = Manifest.read(artifact_or_manifest)
+    name = check_name("backend", backend, BACKEND_FORMATS) or manifest.preferred_backend \
+        or DEFAULT_BACKEND[manifest.format]
+    if manifest.format not in BACKEND_FORMATS[name]:
+        raise ConfigError(
+            f"backend {name!r} cannot run a {manifest.format!r} artifact", path=manifest.artifact_path,
+            allowed=", ".join(b for b, f in BACKEND_FORMATS.items() if manifest.format in f),
+            hint=f"use --backend {DEFAULT_BACKEND[manifest.format]}",
+        )
+    manifest.verify_files()
+    impl = create_backend(name)
+    started = time.perf_counter()
+    impl.load(manifest.artifact_path, device=device, threads=threads, delegate=delegate, strict=strict)
+    load_s = time.perf_counter() - started
+    _check_against_model(manifest, impl.input_details)
+    return Runner(manifest, impl, load_seconds=load_s, **options)  # type: ignore[arg-type]
+
+
+def _check_against_model(manifest: Manifest, details: dict) -> None:
+    """Refuse a manifest whose input tensor does not describe the model file."""
+    spec = manifest.input
+    problems = []
+    if details.get("dtype") and details["dtype"] != spec.dtype:
+        problems.append(f"dtype: model {details['dtype']}, manifest {spec.dtype}")
+    shape = details.get("shape")
+    if shape is not None:
+        if len(shape) != len(spec.shape):
+            problems.append(f"rank: model {shape}, manifest {list(spec.shape)}")
+        else:
+            for axis, (m, s) in enumerate(zip(shape, spec.shape, strict=True)):
+                if m >= 0 and s >= 0 and m != s or (m >= 0) != (s >= 0) and spec.layout[axis] != "N":
+                    problems.append(f"shape: model {shape}, manifest {list(spec.shape)} ({spec.layout})")
+                    break
+    if details.get("scale") is not None and spec.scale is not None:
+        if not np.isclose(details["scale"], spec.scale, rtol=1e-4) or details["zero_point"] != spec.zero_point:
+            problems.append(f"quantization: model scale/zp {details['scale']}/{details['zero_point']}, "
+                            f"manifest {spec.scale}/{spec.zero_point}")
+    if problems:
+        raise ArtifactError("manifest does not match the model file: " + "; ".join(problems),
+                            path=manifest.path, hint="re-export so the manifest is written from the model")
+
+
+class Runner:
+    """Restore images with an exported model; see the module docstring for the steps."""
+
+    needs_kernel = False
+    needs_sigma = False
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        backend,  # noqa: ANN001 - a loaded Backend
+        *,
+        tile: int | None = None,
+        overlap: int | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        batch: int | None = None,
+        load_seconds: float = 0.0,
+    ) -> None:
+        self.manifest = manifest
+        self.backend = backend
+        self.load_seconds = load_seconds
+        self.input: TensorSpec = manifest.input
+        self.output: TensorSpec = manifest.output
+        self.max_pixels = int(max_pixels)
+        default = manifest.tile or _DEFAULT_DYNAMIC_TILE
+        self.tile = int(tile or default[0])
+        self.overlap = int(default[1] if overlap is None else overlap)
+        if not manifest.dynamic_hw and self.tile != self.input.height:
+            raise ConfigError("a fixed-shape model must be tiled at its input size",
+                              given=self.tile, allowed=self.input.height, path=manifest.path)
+        if self.tile % manifest.pad_multiple or 2 * self.overlap >= self.tile:
+            raise ConfigError("tile must be a multiple of pad_multiple and overlap < tile/2",
+                              given=f"tile={self.tile}, overlap={self.overlap}",
+                              allowed=f"multiple of {manifest.pad_multiple}", path=manifest.path)
+        self.batch = int(batch or (4 if self.input.batch is None else self.input.batch))
+        self.name = f"{manifest.name}@{backend.info.name}"
+
+    # --- reported facts -------------------------------------------------------------------
+    @property
+    def info(self) -> BackendInfo:
+        return self.backend.info
+
+    @property
+    def fallback(self) -> str | None:
+        """Why the requested device/delegate is not in use (None when it is)."""
+        return self.backend.info.fallback
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        i = self.backend.info
+        return f"Runner({self.manifest.artifact_path.name}, backend={i.name}, device={i.device})"
+
+    # --- tensor conversion ----------------------------------------------------------------
+    def to_model(self, batch: np.ndarray) -> np.ndarray:
+        """float32 B x H x W x C in [0, 1] -> the model's input tensor (range, dtype, layout)."""
+        spec = self.input
+        lo, hi = spec.range
+        x = batch * (hi - lo) + lo if (lo, hi) != (0.0, 1.0) else batch
+        if spec.quantized:
+            qmin, qmax = _QRANGE[spec.dtype]
+            x = np.clip(np.rint(x / spec.scale) + spec.zero_point, qmin, qmax).astype(spec.dtype)
+        else:
+            x = x.astype(spec.dtype, copy=False)
+        if spec.layout == "NCHW":
+            x = x.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(x)
+
+    def from_model(self, y: np.ndarray) -> np.ndarray:
+        """The model's output tensor -> float32 B x H x W x C in [0, 1] (not clipped)."""
+        spec = self.output
+        if spec.layout == "NCHW":
+            y = y.transpose(0, 2, 3, 1)
+        if spec.quantized:
+            y = (y.astype(np.float32) - spec.zero_point) * np.float32(spec.scale)
+        else:
+            y = y.astype(np.float32, copy=False)
+        lo, hi = spec.range
+        return (y - lo) / (hi - lo) if (lo, hi) != (0.0, 1.0) else y
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """float32 B x H x W x C in [0, 1] -> restored, same shape (one backend call per batch)."""
+        return self.from_model(self.backend.run(self.to_model(batch)))
+
+    def _infer_batched(self, tiles: np.ndarray) -> np.ndarray:
+        if self.input.batch == 1 and len(tiles) > 1:
+            return np.concatenate([self.infer(t[None]) for t in tiles])
+        return self.infer(tiles)
+
+    # --- the method -----------------------------------------------------------------------
+    def restore(self, image: np.ndarray, *, kernel: np.ndarray | None = None,
+                sigma: float | None = None) -> np.ndarray:
+        """Restore an H x W or H x W x 3 image; returns the same dtype and shape.
+
+        ``kernel``/``sigma`` are accepted for the method protocol and ignored: exported models
+        are blind.
+        """
+        image = _check_image(image)
+        model_c = self.input.channels
+        if image.ndim == 2:
+            planes = [image[..., None]]
+        elif model_c == 1:  # a grey model on a colour image: each channel on its own
+            planes = [image[..., i:i + 1] for i in range(3)]
+        else:
+            planes = [image]
+        outs = [self._restore_hwc(p) for p in planes]
+        if image.ndim == 2:
+            return outs[0][..., 0]
+        return outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
+
+    def _restore_hwc(self, image: np.ndarray) -> np.ndarray:
+        """H x W x (1 or 3) in its own dtype -> same; replicates grey for RGB models."""
+        h, w, c = image.shape
+        replicate = c == 1 and self.input.channels == 3
+        fixed = not self.manifest.dynamic_hw
+        use_tiles = fixed or h * w > self.max_pixels
+        m = self.tile if use_tiles else self.manifest.pad_multiple
+        ph = max(self.tile, h) if use_tiles else -(-h // m) * m
+        pw = max(self.tile, w) if use_tiles else -(-w // m) * m
+        src = _reflect_pad(image, ph, pw)
+        out_c = 1 if replicate else c
+
+        def prepare(crop: np.ndarray) -> np.ndarray:
+            f = to_float(crop)
+            return np.repeat(f, 3, axis=2) if replicate else f
+
+        def finish(rows: np.ndarray) -> np.ndarray:
+            if replicate:
+                rows = rows.mean(axis=2, keepdims=True)
+            return from_float(rows, image.dtype)
+
+        if not use_tiles:
+            result = self.infer(prepare(src)[None])[0]
+            return finish(result)[:h, :w]
+        out = np.empty((ph, pw, out_c), dtype=image.dtype)
+        run_tiled(src, self._infer_batched, out, self.tile, self.overlap, batch=self.batch,
+                  prepare=prepare, finish=finish)
+        return out[:h, :w] if (ph, pw) != (h, w) else out
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError("expected a numpy image array", given=type(image).__name__)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise InvalidInputError("image must be H x W (grey) or H x W x 3 (RGB)", given=image.shape)
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InvalidInputError("image has no pixels", given=image.shape)
+    if image.dtype not in (np.uint8, np.uint16) and not np.issubdtype(image.dtype, np.floating):
+        raise InvalidInputError("unsupported image dtype", given=str(image.dtype),
+                                allowed="uint8, uint16, float32/float64 in [0, 1]")
+    if np.issubdtype(image.dtype, np.floating) and image.size <= 50_000_000 and not np.isfinite(image).all():
+        raise InvalidInputError("image contains NaN or infinity", hint="clean the array first")
+    return image
+
+
+def _reflect_pad(image: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """Pad bottom/right to ph x pw by reflection (edge replication for 1-pixel dimensions)."""
+    h, w = image.shape[:2]
+    if (ph, pw) == (h, w):
+        return image
+    mode = "reflect" if min(h, w) > 1 else "edge"
+    return np.pad(image, ((0, ph - h), (0, pw - w), (0, 0)), mode=mode)
