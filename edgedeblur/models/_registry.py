@@ -151,11 +151,16 @@ def _load_weights(model: nn.Module, name: str, path: Path) -> None:
         raise ArtifactError(
             f"cannot read weights ({exc})", path=path, hint="re-train or re-download this model"
         ) from exc
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
+    try:
+        result = model.load_state_dict(state, strict=False)
+        problem = (f"missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]}"
+                   if result.missing_keys or result.unexpected_keys else None)
+    except RuntimeError as exc:  # shape mismatches
+        problem = str(exc).splitlines()[-1].strip()[:200]
+    if problem:
         raise ArtifactError(
             "weights do not fit the architecture",
-            given=f"missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]}",
+            given=problem,
             path=path,
             hint=f"create_model({name!r}) with its registered architecture, or pretrained=False",
         )
