@@ -1,0 +1,317 @@
+"""Blur kernels (PSFs): generated camera shake, linear motion, defocus, Gaussian, and files.
+
+Every function returns a float32 2-D array of odd size, summing to 1, meant for a *true
+convolution* (``blur_image``, ``scipy.signal.fftconvolve``). Generated kernels are centred:
+their centroid sits on the middle pixel, so blurring does not shift the image and the clean
+target stays aligned with the degraded input (a model trained on shifted pairs learns to shift).
+Real kernels loaded from files keep the position they were stored with.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import KernelError
+
+__all__ = [
+    "validate_kernel",
+    "gaussian_kernel",
+    "defocus_kernel",
+    "linear_motion_kernel",
+    "camera_shake_kernel",
+    "load_kernel",
+    "kernel_files",
+    "KERNEL_EXTENSIONS",
+]
+
+KERNEL_EXTENSIONS = (".npy", ".png", ".mat", ".tif", ".tiff", ".bmp", ".pgm")
+
+# Values this far below zero (relative to the peak) are conversion noise and are clipped to 0;
+# anything more negative is not a physical PSF.
+_NEGATIVE_TOLERANCE = 1e-4
+_TRAJECTORY_LENGTH = 60.0
+
+
+def validate_kernel(kernel: object, *, path: str | Path | None = None) -> np.ndarray:
+    """Check a PSF and return it normalised: float32, 2-D, odd size, non-negative, sum 1.
+
+    Even-sized kernels get a zero row/column appended at the bottom/right, which keeps the
+    element at index ``n // 2`` on the centre (the convention ``fftconvolve(mode='same')`` uses).
+    Raises :class:`KernelError` (naming ``path``) for NaN/inf, negative values, a zero or
+    negative sum, zero size or more than two dimensions.
+    """
+    allowed = "a finite, non-negative 2-D array with a positive sum"
+    try:
+        k = np.asarray(kernel, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise KernelError("kernel is not numeric", given=type(kernel).__name__, allowed=allowed, path=path) from exc
+    k = np.squeeze(k) if k.ndim > 2 else k
+    if k.ndim != 2:
+        raise KernelError("kernel must be 2-D", given=f"shape {k.shape}", allowed=allowed, path=path)
+    if k.size == 0:
+        raise KernelError("kernel is empty", given=f"shape {k.shape}", allowed=allowed, path=path)
+    if not np.all(np.isfinite(k)):
+        raise KernelError("kernel contains NaN or inf", allowed=allowed, path=path,
+                          hint="regenerate or re-export the kernel")
+    peak = float(np.abs(k).max())
+    if k.min() < -_NEGATIVE_TOLERANCE * max(peak, 1e-30):
+        raise KernelError("kernel has negative values", given=f"min {k.min():.3g}", allowed=allowed,
+                          path=path, hint="a blur PSF is non-negative; clip it with np.clip(k, 0, None)")
+    k = np.clip(k, 0.0, None)
+    total = float(k.sum())
+    if not total > 0.0:
+        raise KernelError("kernel sums to zero", given=f"sum {total:.3g}", allowed=allowed, path=path)
+    k /= total
+    pad_r, pad_c = 1 - k.shape[0] % 2, 1 - k.shape[1] % 2
+    if pad_r or pad_c:
+        k = np.pad(k, ((0, pad_r), (0, pad_c)))
+    return np.ascontiguousarray(k, dtype=np.float32)
+
+
+def _odd(n: float) -> int:
+    n = max(1, int(math.ceil(n)))
+    return n if n % 2 else n + 1
+
+
+def _splat(points: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Rasterise sub-pixel points (x, y offsets from the centre) with bilinear weights."""
+    c = (size - 1) / 2.0
+    x = points[:, 0] + c
+    y = points[:, 1] + c
+    x0 = np.floor(x).astype(np.int64)
+    y0 = np.floor(y).astype(np.int64)
+    fx = x - x0
+    fy = y - y0
+    k = np.zeros((size + 1, size + 1), np.float64)
+    x0c = np.clip(x0, 0, size - 1)
+    y0c = np.clip(y0, 0, size - 1)
+    np.add.at(k, (y0c, x0c), weights * (1 - fx) * (1 - fy))
+    np.add.at(k, (y0c, x0c + 1), weights * fx * (1 - fy))
+    np.add.at(k, (y0c + 1, x0c), weights * (1 - fx) * fy)
+    np.add.at(k, (y0c + 1, x0c + 1), weights * fx * fy)
+    return k[:size, :size]
+
+
+def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and ok):
+        raise KernelError(f"{name} must be {'>= 0' if allow_zero else '> 0'}", given=value)
+    return value
+
+
+def gaussian_kernel(
+    sigma: float | None = None,
+    *,
+    sx: float | None = None,
+    sy: float | None = None,
+    theta: float = 0.0,
+    size: int | None = None,
+) -> np.ndarray:
+    """Isotropic (``sigma``) or anisotropic (``sx``, ``sy`` in pixels, ``theta`` in degrees) Gaussian.
+
+    ``theta`` rotates the ``sx`` axis counter-clockwise as seen on screen. The default size
+    covers +-3 sigma of the widest axis.
+    """
+    if sigma is not None:
+        sx = sy = sigma
+    if sx is None or sy is None:
+        raise KernelError("gaussian kernel needs sigma, or sx and sy", given=(sigma, sx, sy))
+    sx, sy = _check_positive("sx", sx), _check_positive("sy", sy)
+    size = _odd(2 * math.ceil(3 * max(sx, sy)) + 1) if size is None else _odd(size)
+    c = (size - 1) / 2.0
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) - c
+    t = math.radians(theta)
+    # rotate into the kernel frame; y points down on screen, so negate it for "counter-clockwise"
+    u = xx * math.cos(t) - yy * math.sin(t)
+    v = xx * math.sin(t) + yy * math.cos(t)
+    k = np.exp(-0.5 * ((u / sx) ** 2 + (v / sy) ** 2))
+    return validate_kernel(k)
+
+
+def defocus_kernel(radius: float, *, size: int | None = None, supersample: int = 8) -> np.ndarray:
+    """Out-of-focus disk of ``radius`` pixels, anti-aliased by sub-pixel coverage.
+
+    A radius below 0.5 is (close to) a delta: defocus smaller than a pixel.
+    """
+    radius = _check_positive("radius", radius, allow_zero=True)
+    size = _odd(2 * math.ceil(radius) + 1) if size is None else _odd(size)
+    c = (size - 1) / 2.0
+    n = int(supersample)
+    offs = (np.arange(n) + 0.5) / n - 0.5
+    coords = np.arange(size, dtype=np.float64) - c
+    fine = (coords[:, None] + offs[None, :]).reshape(-1)
+    inside = (fine[:, None] ** 2 + fine[None, :] ** 2) <= max(radius, 0.5 / n) ** 2
+    k = inside.reshape(size, n, size, n).mean(axis=(1, 3))
+    if k.sum() == 0:
+        k[size // 2, size // 2] = 1.0
+    return validate_kernel(k)
+
+
+def linear_motion_kernel(length: float, angle: float = 0.0, *, size: int | None = None) -> np.ndarray:
+    """Uniform linear motion over ``length`` pixels at ``angle`` degrees (counter-clockwise on screen).
+
+    The segment is sampled densely and splatted bilinearly, so any length/angle is anti-aliased.
+    """
+    length = _check_positive("length", length, allow_zero=True)
+    size = _odd(length + 3) if size is None else _odd(size)
+    n = max(2, int(math.ceil(length * 8)) + 1)
+    s = np.linspace(-length / 2.0, length / 2.0, n)
+    t = math.radians(angle)
+    pts = np.stack([s * math.cos(t), -s * math.sin(t)], axis=1)
+    return validate_kernel(_splat(pts, np.ones(n), size))
+
+
+def _shake_trajectory(rng: np.random.Generator, n: int, anxiety: float) -> np.ndarray:
+    """A random hand-shake path: a random walk with inertia, pull back and impulsive jumps.
+
+    In the spirit of Boracchi & Foi (2012): the velocity keeps its direction (inertia), gets a
+    Gaussian perturbation, is pulled back towards the start (the hand corrects), and sometimes
+    reverses abruptly (pressing the shutter). Returns an n x 2 array of (x, y) points.
+    """
+    centripetal = 0.7 * rng.uniform()
+    gaussian_term = 10.0 * rng.uniform()
+    big_shake_p = 0.2 * rng.uniform()
+    step = _TRAJECTORY_LENGTH / (n - 1)  # the path lives on a 60-pixel scale, rescaled later
+    v = np.exp(1j * rng.uniform(0, 2 * math.pi)) * step
+    x = np.zeros(n, np.complex128)
+    jumps = rng.uniform(size=n) < big_shake_p * anxiety
+    jump_angles = rng.uniform(-0.5, 0.5, size=n)
+    noise = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    for t in range(n - 1):
+        dv = anxiety * (gaussian_term * noise[t] - centripetal * x[t]) * step
+        if jumps[t]:
+            dv += 2 * v * np.exp(1j * (math.pi + jump_angles[t]))
+        v = v + dv
+        v = v / max(abs(v), 1e-12) * step
+        x[t + 1] = x[t] + v
+    return np.stack([x.real, x.imag], axis=1)
+
+
+def camera_shake_kernel(
+    size: int = 31,
+    rng: np.random.Generator | int | None = None,
+    *,
+    anxiety: float | None = None,
+    extent: float | None = None,
+    exposure: float | None = None,
+    samples: int = 1000,
+) -> np.ndarray:
+    """A random camera-shake PSF: a hand trajectory rasterised on a sub-pixel grid.
+
+    ``anxiety`` (0-1, default random in 0.005-0.1) scales how erratic the hand is; ``extent``
+    (0-1, default random 0.3-1) is how much of the kernel half-width the path spans; ``exposure``
+    (0-1, default random 0.5-1) is the fraction of the trajectory the shutter is open for. Each
+    trajectory sample contributes equal exposure time, so slow parts of the path are brighter.
+    The kernel is centred on its centroid.
+    """
+    rng = np.random.default_rng(rng)
+    size = _odd(size)
+    if size < 3:
+        raise KernelError("camera shake kernel size must be at least 3", given=size, allowed="odd >= 3")
+    anxiety = rng.uniform(0.005, 0.1) if anxiety is None else _check_positive("anxiety", anxiety)
+    extent = rng.uniform(0.3, 1.0) if extent is None else _check_positive("extent", extent)
+    exposure = rng.uniform(0.5, 1.0) if exposure is None else _check_positive("exposure", exposure)
+    traj = _shake_trajectory(rng, samples, min(anxiety, 1.0))
+    traj = traj[: max(2, int(round(samples * min(exposure, 1.0))))]
+    traj = traj - traj.mean(axis=0)  # centroid on the centre: bilinear splatting preserves it
+    radius = float(np.abs(traj).max())
+    half = (size - 1) / 2.0 - 1.0
+    if radius > 1e-9:
+        traj = traj * (min(extent, 1.0) * half / radius)
+    return validate_kernel(_splat(traj, np.ones(len(traj)), size))
+
+
+def load_kernel(
+    path: str | Path, *, key: str | None = None, index: int | None = None, flip: bool = False
+) -> np.ndarray:
+    """Load a PSF from ``.npy``, an image (``.png``/``.tif``/...) or a MATLAB ``.mat`` file.
+
+    The file is taken to hold a *convolution* PSF (as ``../shared/data/kernels`` does); pass
+    ``flip=True`` for a kernel stored for correlation (rotated 180 degrees). For ``.mat`` files
+    the one 2-D numeric variable is used; name it with ``key`` when there are several, and pick
+    an element of a cell array with ``index`` (0-based). Raises :class:`KernelError` naming the
+    file for anything unreadable or not a valid PSF.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KernelError("kernel file does not exist", path=path, hint="check the path")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            raw = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise KernelError(f"cannot read .npy kernel ({exc})", path=path) from exc
+    elif suffix == ".mat":
+        raw = _load_mat_kernel(path, key, index)
+    elif suffix in KERNEL_EXTENSIONS:
+        from ..errors import ImageReadError
+        from ..io import read_image, to_float
+
+        try:
+            img = to_float(read_image(path))
+        except ImageReadError as exc:
+            raise KernelError(f"cannot read kernel image ({exc.what})", path=path) from exc
+        raw = img.mean(axis=2) if img.ndim == 3 else img
+    else:
+        raise KernelError("unsupported kernel file type", given=suffix, path=path,
+                          allowed=", ".join(KERNEL_EXTENSIONS))
+    k = validate_kernel(raw, path=path)
+    return np.ascontiguousarray(k[::-1, ::-1]) if flip else k
+
+
+def _load_mat_kernel(path: Path, key: str | None, index: int | None) -> np.ndarray:
+    import scipy.io
+
+    try:
+        data = scipy.io.loadmat(path)
+    except NotImplementedError as exc:  # MATLAB v7.3 files are HDF5
+        raise KernelError("MATLAB v7.3 (HDF5) files are not supported", path=path,
+                          hint="re-save with save(..., '-v7') or convert the kernel to .npy") from exc
+    except (ValueError, OSError, TypeError) as exc:
+        raise KernelError(f"cannot read .mat file ({exc})", path=path) from exc
+    names = [n for n in data if not n.startswith("__")]
+    if key is not None:
+        if key not in data:
+            raise KernelError("no such variable in the .mat file", given=key, allowed=", ".join(names), path=path)
+        names = [key]
+    candidates = []
+    for name in names:
+        value = data[name]
+        if value.dtype == object:
+            cells = [np.asarray(c) for c in value.ravel()]
+            if index is None and len(cells) == 1:
+                cells_idx = 0
+            elif index is None:
+                raise KernelError(f"variable {name!r} holds {len(cells)} kernels; choose one", path=path,
+                                  allowed=f"index 0-{len(cells) - 1}")
+            else:
+                cells_idx = index
+            if not 0 <= cells_idx < len(cells):
+                raise KernelError("kernel index out of range", given=index, allowed=f"0-{len(cells) - 1}", path=path)
+            candidates.append((name, cells[cells_idx]))
+        elif np.issubdtype(value.dtype, np.number) and np.squeeze(value).ndim == 2:
+            candidates.append((name, value))
+        elif np.issubdtype(value.dtype, np.number) and value.ndim == 3 and index is not None:
+            candidates.append((name, value[..., index]))
+    if len(candidates) != 1:
+        raise KernelError(
+            "expected exactly one 2-D kernel in the .mat file" if candidates else "no 2-D kernel in the .mat file",
+            given=", ".join(n for n, _ in candidates) or ", ".join(names), path=path,
+            hint="name the variable with key=...",
+        )
+    return candidates[0][1]
+
+
+def kernel_files(folder: str | Path) -> list[Path]:
+    """The kernel files in ``folder`` (sorted), for "random real kernel" specs."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KernelError("kernel folder does not exist", path=folder)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in KERNEL_EXTENSIONS)
+    if not files:
+        raise KernelError("no kernel files in the folder", path=folder, allowed=", ".join(KERNEL_EXTENSIONS))
+    return files
