@@ -1,0 +1,40 @@
+/* Internal helpers shared by the library's translation units (not installed). */
+#ifndef EDGEDEBLUR_EDB_INTERNAL_H
+#define EDGEDEBLUR_EDB_INTERNAL_H
+
+#include "edgedeblur/edb.h"
+
+#define EDB_PLAN_MAGIC 0x45444231u /* "EDB1" */
+
+/* Fixed point: a pixel value v (0..255 scale) is held as Q4 (v * 16) in int16; blending
+ * weights are Q15; accumulators are int32 holding sum(w * v16) (Q19 of a pixel value). */
+#define EDB_Q4_ONE 4080           /* 1.0 (255 * 16) */
+#define EDB_Q4_MIN (-3 * EDB_Q4_ONE)
+#define EDB_Q4_MAX (4 * EDB_Q4_ONE)
+#define EDB_W_ONE 32768
+
+/* Tile start along an axis of n pixels: 0, stride, ..., and n - tile for the last one
+ * (edgedeblur.runtime.tiling.axis_starts). */
+static inline int32_t edb_axis_start(int32_t idx, int32_t count, int32_t n, int32_t tile,
+                                     int32_t overlap)
+{
+    if (count <= 1) return 0;
+    return idx < count - 1 ? idx * (tile - overlap) : n - tile;
+}
+
+int32_t edb_axis_count(int32_t n, int32_t tile, int32_t overlap);
+
+/* numpy.pad(mode="reflect") index mapping for i >= 0 along an axis of n pixels. */
+static inline int32_t edb_reflect(int32_t i, int32_t n)
+{
+    int32_t period;
+    if (i < n) return i;
+    if (n == 1) return 0;
+    period = 2 * (n - 1);
+    i %= period;
+    return i < n ? i : period - i;
+}
+
+size_t edb_dtype_size(edb_dtype d);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * The per-frame path: tiles are packed from the source frame (reflection padding at the
+ * bottom/right, NV12 converted on the fly), run through the caller's callback, and blended
+ * into an int32 band only tile_h + 1 rows tall; rows that no later tile touches are
+ * finished (round half up, clamp) straight into the destination frame. Mirrors
+ * edgedeblur.runtime.tiling.run_tiled, with Q15 weights and Q4 pixels instead of float32.
+ */
+#include "edb_internal.h"
+
+#include <string.h>
+
+static size_t row_bytes(edb_format f, int32_t w) { return (size_t)w * (f == EDB_FMT_RGB24 ? 3u : 1u); }
+
+/* The last byte a plane must hold: stride * (rows - 1) + packed row. */
+static int plane_ok(const uint8_t *ptr, size_t stride, size_t bytes, size_t row, int32_t rows)
+{
+    if (!ptr) return 0;
+    if (stride < row) return 0;
+    if ((size_t)(rows - 1) > ((size_t)-1 - row) / stride) return 0;
+    return bytes >= stride * (size_t)(rows - 1) + row;
+}
+
+static edb_status check_image(const edb_plan *p, const edb_image *im)
+{
+    if (!im) return EDB_ERR_NULL;
+    if (im->format != p->format || im->width != p->width || im->height != p->height) return EDB_ERR_ARG;
+    if (!im->planes[0] || (im->format == EDB_FMT_NV12 && !im->planes[1])) return EDB_ERR_NULL;
+    if (!plane_ok(im->planes[0], im->strides[0], im->plane_bytes[0], row_bytes(im->format, im->width), im->height))
+        return EDB_ERR_BUFFER_SMALL;
+    if (im->format == EDB_FMT_NV12 &&
+        !plane_ok(im->planes[1], im->strides[1], im->plane_bytes[1], (size_t)im->width, im->height / 2))
+        return EDB_ERR_BUFFER_SMALL;
+    return EDB_OK;
+}
+
+static int overlaps(const void *a, size_t na, const void *b, size_t nb)
+{
+    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+    if (!a || !b || !na || !nb) return 0;
+    return pa < pb + nb && pb < pa + na;
+}
+
+static int image_overlaps(const edb_image *s, const edb_image *d)
+{
+    int i, j;
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < 2; j++)
+            if (overlaps(s->planes[i], s->plane_bytes[i], d->planes[j], d->plane_bytes[j])) return 1;
+    return 0;
+}
+
+/* One source pixel (already reflected into the frame) as model channels. */
+static void fetch(const edb_plan *p, const edb_image *im, int32_t y, int32_t x, uint8_t px[3])
+{
+    const uint8_t *row = im->planes[0] + (size_t)y * im->strides[0];
+    if (p->format == EDB_FMT_RGB24) {
+        px[0] = row[3 * x]; px[1] = row[3 * x + 1]; px[2] = row[3 * x + 2];
+    } else if (p->format == EDB_FMT_GRAY8 || p->c.channels == 1) {
+        px[0] = row[x];
+    } else {
+        const uint8_t *uv = im->planes[1] + (size_t)(y / 2) * im->strides[1] + (size_t)(x / 2) * 2u;
+        edb_yuv_to_rgb(p->yuv, row[x], uv[0], uv[1], px);
+    }
+}
+
+static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32_t x0, void *in)
+{
+    const int32_t C = p->c.channels, tw = p->tile_w;
+    const size_t plane = (size_t)p->tile_h * (size_t)tw;
+    const int nchw = p->c.input.layout == EDB_LAYOUT_NCHW;
+    const edb_dtype dt = p->c.input.dtype;
+    int32_t j, i, c;
+    uint8_t px[3];
+    for (j = 0; j < p->tile_h; j++) {
+        int32_t sy = edb_reflect(y0 + j, p->height);
+        for (i = 0; i < tw; i++) {
+            size_t pix = (size_t)j * (size_t)tw + (size_t)i;
+            fetch(p, src, sy, edb_reflect(x0 + i, p->width), px);
+            for (c = 0; c < C; c++) {
+                size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
+                if (dt == EDB_DTYPE_FLOAT32)
+                    ((float *)in)[k] = p->in_f32[px[c]];
+                else if (dt == EDB_DTYPE_INT8)
+                    ((int8_t *)in)[k] = (int8_t)p->in_q[px[c]];
+                else
+                    ((uint8_t *)in)[k] = (uint8_t)p->in_q[px[c]];
+            }
+        }
+    }
+}
+
+/* float model output -> Q4 pixel, clamped to [-3, 4] (NaN -> -3) before the int conversion. */
+static int32_t q4_float(float x)
+{
+    if (!(x >= -3.0f)) x = -3.0f;
+    if (x > 4.0f) x = 4.0f;
+    return (int32_t)(x * (float)EDB_Q4_ONE + (float)(-EDB_Q4_MIN) + 0.5f) + EDB_Q4_MIN;
+}
+
+static void accumulate(edb_plan *p, const void *out, int32_t y0, int32_t x0, int32_t ty, int32_t tx,
+                       int32_t band_top)
+{
+    const int32_t C = p->c.channels, tw = p->tile_w;
+    const size_t plane = (size_t)p->tile_h * (size_t)tw, W = (size_t)p->width;
+    const int nchw = p->c.output.layout == EDB_LAYOUT_NCHW, f32 = p->c.output.dtype == EDB_DTYPE_FLOAT32;
+    const uint16_t *wy = p->wy + (size_t)ty * (size_t)p->tile_h, *wx = p->wx + (size_t)tx * (size_t)tw;
+    int32_t rows = p->height - y0 < p->tile_h ? p->height - y0 : p->tile_h;
+    int32_t cols = p->width - x0 < tw ? p->width - x0 : tw;
+    int32_t j, i, c;
+    for (j = 0; j < rows; j++) {
+        int32_t *brow = p->band + ((size_t)(y0 - band_top + j) * W + (size_t)x0) * (size_t)C;
+        for (i = 0; i < cols; i++) {
+            size_t pix = (size_t)j * (size_t)tw + (size_t)i;
+            int32_t w = (int32_t)(((uint32_t)wy[j] * wx[i] + (EDB_W_ONE / 2)) >> 15);
+            for (c = 0; c < C; c++) {
+                size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
+                int32_t v = f32 ? q4_float(((const float *)out)[k]) : p->out_q[((const uint8_t *)out)[k]];
+                brow[(size_t)i * (size_t)C + (size_t)c] += w * v;
+            }
+        }
+    }
+}
+
+/* Q19 accumulator -> uint8 with io.from_float's rule: clip to [0, 1], then floor(x*255 + 0.5). */
+static uint8_t to_u8(int32_t acc)
+{
+    if (acc <= 0) return 0;
+    acc = (int32_t)(((uint32_t)acc + (1u << 18)) >> 19);
+    return (uint8_t)(acc > 255 ? 255 : acc);
+}
+
+static void finish_nv12_rgb(const edb_plan *p, const int32_t *b0, const int32_t *b1, int32_t y, edb_image *dst)
+{
+    uint8_t *yr0 = dst->planes[0] + (size_t)y * dst->strides[0], *yr1 = yr0 + dst->strides[0];
+    uint8_t *uv = dst->planes[1] + (size_t)(y / 2) * dst->strides[1];
+    int32_t x, c;
+    for (x = 0; x < p->width; x += 2) {
+        uint8_t px[4][3];
+        int32_t sum[3] = {0, 0, 0};
+        for (c = 0; c < 3; c++) {
+            px[0][c] = to_u8(b0[3 * x + c]); px[1][c] = to_u8(b0[3 * x + 3 + c]);
+            px[2][c] = to_u8(b1[3 * x + c]); px[3][c] = to_u8(b1[3 * x + 3 + c]);
+            sum[c] = px[0][c] + px[1][c] + px[2][c] + px[3][c];
+        }
+        yr0[x] = edb_rgb_to_y(p->yuv, px[0]); yr0[x + 1] = edb_rgb_to_y(p->yuv, px[1]);
+        yr1[x] = edb_rgb_to_y(p->yuv, px[2]); yr1[x + 1] = edb_rgb_to_y(p->yuv, px[3]);
+        edb_rgb4_to_uv(p->yuv, sum[0], sum[1], sum[2], uv + x);
+    }
+}
+
+/* Write finished band rows [0, n) (image rows band_top..band_top+n) into dst. */
+static void finish_rows(const edb_plan *p, int32_t band_top, int32_t n, const edb_image *src, edb_image *dst)
+{
+    const size_t rowlen = (size_t)p->width * (size_t)p->c.channels;
+    int32_t r;
+    size_t x;
+    if (p->format == EDB_FMT_NV12 && p->c.channels == 3) {
+        for (r = 0; r < n; r += 2)
+            finish_nv12_rgb(p, p->band + (size_t)r * rowlen, p->band + (size_t)(r + 1) * rowlen, band_top + r, dst);
+        return;
+    }
+    for (r = 0; r < n; r++) {
+        int32_t y = band_top + r;
+        const int32_t *b = p->band + (size_t)r * rowlen;
+        uint8_t *o = dst->planes[0] + (size_t)y * dst->strides[0];
+        for (x = 0; x < rowlen; x++) o[x] = to_u8(b[x]);
+        if (p->format == EDB_FMT_NV12 && (y & 1) == 0) /* grey model on NV12: chroma passes through */
+            memcpy(dst->planes[1] + (size_t)(y / 2) * dst->strides[1],
+                   src->planes[1] + (size_t)(y / 2) * src->strides[1], (size_t)p->width);
+    }
+}
+
+static edb_status check_run(const edb_plan *p, const edb_image *src, const edb_image *dst, const void *in,
+                            size_t in_bytes, const void *out, size_t out_bytes, edb_infer_fn infer)
+{
+    size_t need_in, need_out;
+    edb_status s;
+    if (!p || !src || !dst || !in || !out || !infer) return EDB_ERR_NULL;
+    if (p->magic != EDB_PLAN_MAGIC) return EDB_ERR_STATE;
+    if ((s = check_image(p, src)) != EDB_OK || (s = check_image(p, dst)) != EDB_OK) return s;
+    if ((s = edb_plan_tensor_bytes(p, &need_in, &need_out)) != EDB_OK) return s;
+    if (in_bytes < need_in || out_bytes < need_out) return EDB_ERR_BUFFER_SMALL;
+    if (((uintptr_t)in & 3u) || ((uintptr_t)out & 3u)) return EDB_ERR_ARG;
+    if (image_overlaps(src, dst) || overlaps(in, need_in, out, need_out)) return EDB_ERR_ALIAS;
+    return EDB_OK;
+}
+
+edb_status edb_run(edb_plan *p, const edb_image *src, edb_image *dst, void *in, size_t in_bytes,
+                   void *out, size_t out_bytes, edb_infer_fn infer, void *user)
+{
+    const size_t rowlen = p ? (size_t)p->width * (size_t)p->c.channels : 0;
+    int32_t ty, tx, band_top = 0;
+    edb_status s = check_run(p, src, dst, in, in_bytes, out, out_bytes, infer);
+    if (s != EDB_OK) return s;
+    memset(p->band, 0, p->band_rows * rowlen * sizeof(int32_t));
+    for (ty = 0; ty < p->tiles_y; ty++) {
+        int32_t y0 = edb_axis_start(ty, p->tiles_y, p->pad_h, p->tile_h, p->overlap), done;
+        for (tx = 0; tx < p->tiles_x; tx++) {
+            int32_t x0 = edb_axis_start(tx, p->tiles_x, p->pad_w, p->tile_w, p->overlap);
+            pack_tile(p, src, y0, x0, in);
+            if (infer(user, in, out) != 0) return EDB_ERR_INFER;
+            accumulate(p, out, y0, x0, ty, tx, band_top);
+        }
+        done = ty + 1 < p->tiles_y ? edb_axis_start(ty + 1, p->tiles_y, p->pad_h, p->tile_h, p->overlap) : p->pad_h;
+        if (done > p->height) done = p->height;
+        if (p->format == EDB_FMT_NV12 && done < p->height) done &= ~1; /* chroma needs row pairs */
+        if (done <= band_top) continue;
+        finish_rows(p, band_top, done - band_top, src, dst);
+        {
+            size_t keep = p->band_rows - (size_t)(done - band_top);
+            memmove(p->band, p->band + (size_t)(done - band_top) * rowlen, keep * rowlen * sizeof(int32_t));
+            memset(p->band + keep * rowlen, 0, (size_t)(done - band_top) * rowlen * sizeof(int32_t));
+        }
+        band_top = done;
+    }
+    return EDB_OK;
+}
