@@ -24,12 +24,13 @@ static inline int32_t edb_axis_start(int32_t idx, int32_t count, int32_t n, int3
 
 int32_t edb_axis_count(int32_t n, int32_t tile, int32_t overlap);
 
-/* numpy.pad(mode="reflect") index mapping for i >= 0 along an axis of n pixels. */
-static inline int32_t edb_reflect(int32_t i, int32_t n)
+/* numpy.pad index mapping for i >= 0 along an axis of n pixels: mode "reflect", or "edge"
+ * (the runtime uses edge when the frame is 1 pixel wide or tall). */
+static inline int32_t edb_pad_index(int32_t i, int32_t n, int32_t edge)
 {
     int32_t period;
     if (i < n) return i;
-    if (n == 1) return 0;
+    if (n == 1 || edge) return n - 1;
     period = 2 * (n - 1);
     i %= period;
     return i < n ? i : period - i;

@@ -61,6 +61,7 @@ edb_status edb_contract_check(const edb_contract *c)
     if (c->tile_size > 0 && (2 * c->tile_overlap >= c->tile_size || c->tile_size % c->pad_multiple))
         return EDB_ERR_CONTRACT;
     if (c->tile_size == 0 && c->tile_overlap != 0) return EDB_ERR_CONTRACT;
+    if (c->max_pixels < 0) return EDB_ERR_CONTRACT;
     if (c->model_h < 0 || c->model_w < 0 || (c->model_h == 0) != (c->model_w == 0)) return EDB_ERR_CONTRACT;
     if (c->model_h > 0 && (c->model_h != c->model_w || c->model_h != c->tile_size)) return EDB_ERR_CONTRACT;
     return EDB_OK;
@@ -70,7 +71,7 @@ static int format_ok(edb_format f, int32_t channels)
 {
     switch (f) {
     case EDB_FMT_RGB24: return channels == 3;
-    case EDB_FMT_GRAY8: return channels == 1;
+    case EDB_FMT_GRAY8: return 1;
     case EDB_FMT_NV12: return 1;
     }
     return 0;
@@ -78,10 +79,12 @@ static int format_ok(edb_format f, int32_t channels)
 
 static int32_t round_up(int32_t n, int32_t m) { return (n + m - 1) / m * m; }
 
-/* Tile geometry (the runtime's padding rule) for a checked contract and frame size. */
+/* Tile geometry (Runner._restore_hwc's rule) for a checked contract and frame size: fixed
+ * models always tile; dynamic ones tile only above max_pixels, else run the whole frame. */
 static void geometry(const edb_contract *c, int32_t w, int32_t h, int32_t g[5])
 {
-    if (c->tile_size > 0) { /* tiled: pad (reflect) only up to one tile */
+    int tiled = c->tile_size > 0 && (c->model_h > 0 || (int64_t)w * h > (int64_t)c->max_pixels);
+    if (tiled) { /* tiled: pad (reflect) only up to one tile */
         g[0] = h > c->tile_size ? h : c->tile_size;
         g[1] = w > c->tile_size ? w : c->tile_size;
         g[2] = g[3] = c->tile_size;
@@ -234,6 +237,8 @@ edb_status edb_plan_init(edb_plan *plan, const edb_contract *c, edb_format forma
     plan->overlap = g[4];
     plan->tiles_y = edb_axis_count(g[0], g[2], g[4]);
     plan->tiles_x = edb_axis_count(g[1], g[3], g[4]);
+    plan->edge_pad = width == 1 || height == 1;
+    plan->replicate = format == EDB_FMT_GRAY8 && c->channels == 3;
     plan->in_elems = (size_t)g[2] * (size_t)g[3] * (size_t)c->channels;
     plan->band_rows = (size_t)g[2] + 1;
     plan->work = (uint8_t *)work;
@@ -316,5 +321,9 @@ const char *edb_strerror(edb_status s)
     }
     return "unknown edb_status";
 }
+
+size_t edb_sizeof_plan(void) { return sizeof(edb_plan); }
+size_t edb_sizeof_contract(void) { return sizeof(edb_contract); }
+size_t edb_sizeof_image(void) { return sizeof(edb_image); }
 
 const char *edb_version(void) { return "edgedeblur-firmware 0.1.0"; }

@@ -56,7 +56,7 @@ static void fetch(const edb_plan *p, const edb_image *im, int32_t y, int32_t x, 
     if (p->format == EDB_FMT_RGB24) {
         px[0] = row[3 * x]; px[1] = row[3 * x + 1]; px[2] = row[3 * x + 2];
     } else if (p->format == EDB_FMT_GRAY8 || p->c.channels == 1) {
-        px[0] = row[x];
+        px[0] = px[1] = px[2] = row[x];
     } else {
         const uint8_t *uv = im->planes[1] + (size_t)(y / 2) * im->strides[1] + (size_t)(x / 2) * 2u;
         edb_yuv_to_rgb(p->yuv, row[x], uv[0], uv[1], px);
@@ -72,10 +72,10 @@ static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32
     int32_t j, i, c;
     uint8_t px[3];
     for (j = 0; j < p->tile_h; j++) {
-        int32_t sy = edb_reflect(y0 + j, p->height);
+        int32_t sy = edb_pad_index(y0 + j, p->height, p->edge_pad);
         for (i = 0; i < tw; i++) {
             size_t pix = (size_t)j * (size_t)tw + (size_t)i;
-            fetch(p, src, sy, edb_reflect(x0 + i, p->width), px);
+            fetch(p, src, sy, edb_pad_index(x0 + i, p->width, p->edge_pad), px);
             for (c = 0; c < C; c++) {
                 size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
                 if (dt == EDB_DTYPE_FLOAT32)
@@ -129,6 +129,15 @@ static uint8_t to_u8(int32_t acc)
     return (uint8_t)(acc > 255 ? 255 : acc);
 }
 
+/* Mean of three Q19 accumulators -> uint8 (Runner's grey-on-RGB-model path: mean, then round). */
+static uint8_t mean3_to_u8(const int32_t *a)
+{
+    int64_t s = (int64_t)a[0] + a[1] + a[2];
+    if (s <= 0) return 0;
+    s = (s + 3 * ((int64_t)1 << 18)) / (3 * ((int64_t)1 << 19));
+    return (uint8_t)(s > 255 ? 255 : s);
+}
+
 static void finish_nv12_rgb(const edb_plan *p, const int32_t *b0, const int32_t *b1, int32_t y, edb_image *dst)
 {
     uint8_t *yr0 = dst->planes[0] + (size_t)y * dst->strides[0], *yr1 = yr0 + dst->strides[0];
@@ -163,7 +172,10 @@ static void finish_rows(const edb_plan *p, int32_t band_top, int32_t n, const ed
         int32_t y = band_top + r;
         const int32_t *b = p->band + (size_t)r * rowlen;
         uint8_t *o = dst->planes[0] + (size_t)y * dst->strides[0];
-        for (x = 0; x < rowlen; x++) o[x] = to_u8(b[x]);
+        if (p->replicate)
+            for (x = 0; x < (size_t)p->width; x++) o[x] = mean3_to_u8(b + 3 * x);
+        else
+            for (x = 0; x < rowlen; x++) o[x] = to_u8(b[x]);
         if (p->format == EDB_FMT_NV12 && (y & 1) == 0) /* grey model on NV12: chroma passes through */
             memcpy(dst->planes[1] + (size_t)(y / 2) * dst->strides[1],
                    src->planes[1] + (size_t)(y / 2) * src->strides[1], (size_t)p->width);

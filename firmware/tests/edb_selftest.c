@@ -41,6 +41,7 @@ static edb_contract contract(int channels, edb_dtype dt, edb_layout lay, int til
     c.tile_size = tile;
     c.tile_overlap = overlap;
     c.pad_multiple = 8;
+    c.max_pixels = 2000000;
     c.input.dtype = c.output.dtype = dt;
     c.input.layout = c.output.layout = lay;
     c.input.scale = c.output.scale = 1.0f / 255.0f;
@@ -85,7 +86,7 @@ static int roundtrip(const edb_contract *c, edb_format fmt, int w, int h, int *m
 
 static void test_identity(void)
 {
-    static const int sizes[][2] = {{64, 64}, {100, 70}, {33, 17}, {241, 130}, {1, 1}, {65, 9}};
+    static const int sizes[][2] = {{64, 64}, {100, 70}, {33, 17}, {241, 130}, {1, 1}, {65, 9}, {1, 40}, {40, 1}};
     size_t i;
     int diff;
     for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -95,6 +96,7 @@ static void test_identity(void)
         CHECK(roundtrip(&c3, EDB_FMT_RGB24, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
         CHECK(roundtrip(&c1, EDB_FMT_GRAY8, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
         CHECK(roundtrip(&cu, EDB_FMT_RGB24, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
+        CHECK(roundtrip(&c3, EDB_FMT_GRAY8, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
     }
     {
         edb_contract c3 = contract(3, EDB_DTYPE_FLOAT32, EDB_LAYOUT_NHWC, 32, 8);
@@ -103,6 +105,8 @@ static void test_identity(void)
         dyn.model_h = dyn.model_w = 0;
         CHECK(roundtrip(&c3, EDB_FMT_NV12, 98, 50, &diff) == EDB_OK && diff <= 1);
         CHECK(roundtrip(&c1, EDB_FMT_NV12, 98, 50, &diff) == EDB_OK && diff == 0);
+        CHECK(roundtrip(&dyn, EDB_FMT_RGB24, 50, 27, &diff) == EDB_OK && diff == 0);
+        dyn.tile_size = 16; dyn.tile_overlap = 4; dyn.max_pixels = 100; /* dynamic, tiled above 100 px */
         CHECK(roundtrip(&dyn, EDB_FMT_RGB24, 50, 27, &diff) == EDB_OK && diff == 0);
     }
 }
@@ -120,7 +124,7 @@ static void test_bad_input(void)
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 0, 10, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 10, -5, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 1 << 30, 10, &wb) == EDB_ERR_TOO_LARGE);
-    CHECK(edb_plan_work_bytes(&c, EDB_FMT_GRAY8, 10, 10, &wb) == EDB_ERR_UNSUPPORTED);
+    { edb_contract g = c; g.channels = 1; CHECK(edb_plan_work_bytes(&g, EDB_FMT_RGB24, 10, 10, &wb) == EDB_ERR_UNSUPPORTED); }
     CHECK(edb_plan_work_bytes(&c, (edb_format)7, 10, 10, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_NV12, 11, 10, &wb) == EDB_ERR_ARG);
     bad = c; bad.tile_overlap = 16; CHECK(edb_contract_check(&bad) == EDB_ERR_CONTRACT);

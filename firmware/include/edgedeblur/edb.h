@@ -49,7 +49,10 @@ typedef enum {
 typedef enum { EDB_DTYPE_FLOAT32 = 0, EDB_DTYPE_INT8 = 1, EDB_DTYPE_UINT8 = 2, EDB_DTYPE_FLOAT16 = 3 } edb_dtype;
 typedef enum { EDB_LAYOUT_NCHW = 0, EDB_LAYOUT_NHWC = 1 } edb_layout;
 
-/* Pixel formats. NV12: a W x H luma plane, then an interleaved U,V plane of W/2 x H/2 pairs;
+/* Pixel formats. RGB24 needs an RGB model; GRAY8 runs a grey model, or an RGB model with the
+ * grey value in all three channels and the mean of the three outputs (as the runtime does).
+ * NV12 with an RGB model converts per pixel (edb_yuv_range); with a grey model only luma is
+ * restored and chroma is copied. NV12: a W x H luma plane, then an interleaved U,V plane of W/2 x H/2 pairs;
  * W and H must be even. */
 typedef enum { EDB_FMT_RGB24 = 0, EDB_FMT_GRAY8 = 1, EDB_FMT_NV12 = 2 } edb_format;
 
@@ -74,6 +77,8 @@ typedef struct {
     int32_t channels;          /* 1 (grey) or 3 (RGB) */
     int32_t model_h, model_w;  /* fixed input H/W, or 0 for a dynamic-H/W model */
     int32_t tile_size;         /* tile side; 0 = whole (padded) frame as one tile (dynamic only) */
+    int32_t max_pixels;        /* dynamic models: frames of <= this many pixels run whole, not
+                                  tiled (the runtime's max_pixels, default 2000000; 0 = always tile) */
     int32_t tile_overlap;      /* overlap between neighbouring tiles, < tile_size / 2 */
     int32_t pad_multiple;      /* dynamic models: fed H/W must be multiples of it */
     edb_tensor_spec input, output;
@@ -107,6 +112,8 @@ typedef struct {
     int32_t pad_h, pad_w;       /* padded size the tile grid covers */
     int32_t tile_h, tile_w, overlap;
     int32_t tiles_y, tiles_x;
+    int32_t edge_pad;           /* 1-pixel-wide/tall frames pad by edge replication, else reflect */
+    int32_t replicate;          /* GRAY8 frame, RGB model: grey fed to all three channels */
     size_t in_elems;            /* elements of one tile tensor (tile_h * tile_w * C) */
     size_t work_bytes;
     size_t band_rows;
@@ -182,6 +189,10 @@ uint8_t edb_rgb_to_y(edb_yuv_range r, const uint8_t rgb[3]);
 void edb_rgb4_to_uv(edb_yuv_range r, int32_t rsum, int32_t gsum, int32_t bsum, uint8_t uv[2]);
 
 const char *edb_strerror(edb_status s);
+/* sizeof(edb_plan) etc. for foreign-function callers (Python ctypes, Rust, Kotlin/JNI). */
+size_t edb_sizeof_plan(void);
+size_t edb_sizeof_contract(void);
+size_t edb_sizeof_image(void);
 const char *edb_version(void);
 
 #ifdef __cplusplus
