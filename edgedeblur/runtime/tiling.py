@@ -18,6 +18,8 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
+_FINISH_ROWS = 64
+
 __all__ = ["axis_starts", "tile_grid", "blend_ramp", "blend_window", "run_tiled"]
 
 
@@ -110,8 +112,7 @@ def run_tiled(
     for row, y0 in enumerate(ys):
         shift = y0 - band_top
         if shift and band is not None:
-            band[: tile - shift] = band[shift:]
-            band[tile - shift:] = 0.0
+            _shift_up(band, shift)
         band_top = y0
         for xb, tiles in _batches(image, y0, xs, tile, batch, prepare):
             result = infer(tiles)
@@ -120,10 +121,21 @@ def run_tiled(
             for x0, res in zip(xb, result, strict=True):
                 band[:, x0:x0 + tile] += res * win
         done_to = ys[row + 1] if row + 1 < len(ys) else h
-        rows = done_to - band_top
-        norm = wy[band_top:done_to, None, None] * wx[None, :, None]
-        out[band_top:done_to] = finish(band[:rows] / norm)
+        for r0 in range(band_top, done_to, _FINISH_ROWS):  # small chunks: no band-sized temporaries
+            r1 = min(r0 + _FINISH_ROWS, done_to)
+            rows = band[r0 - band_top:r1 - band_top]
+            out[r0:r1] = finish(rows / (wy[r0:r1, None, None] * wx[None, :, None]))
     return out
+
+
+def _shift_up(band: np.ndarray, shift: int) -> None:
+    """Move band rows up by ``shift`` and zero the freed rows, copying in non-overlapping chunks
+    (a single overlapping assignment would make numpy allocate a band-sized temporary)."""
+    tile = band.shape[0]
+    for d0 in range(0, tile - shift, shift):
+        d1 = min(d0 + shift, tile - shift)
+        band[d0:d1] = band[d0 + shift:d1 + shift]
+    band[tile - shift:] = 0.0
 
 
 def _batches(
