@@ -29,6 +29,7 @@ from ._ops import (
     srgb_to_linear,
 )
 from ._pipeline import DegradeResult, as_rng, degrade, kernel_set_dir, sample_kernel
+from ._sources import FolderSource, Patch, PatchSampler, dead_leaves, random_crop, to_channels
 from ._spec import (
     BLUR_FORMS,
     KERNEL_SETS,
@@ -75,4 +76,10 @@ __all__ = [
     "srgb_to_linear",
     "linear_to_srgb",
     "blur_image",
+    "FolderSource",
+    "random_crop",
+    "dead_leaves",
+    "PatchSampler",
+    "Patch",
+    "to_channels",
 ]
