@@ -16,6 +16,7 @@ from .manifest import (
 )
 from .runner import Runner, load
 from .tiling import blend_ramp, blend_window, tile_grid
+from .video import VideoReport, open_source, restore_video
 
 __all__ = [
     "load",
@@ -25,6 +26,9 @@ __all__ = [
     "tile_grid",
     "blend_window",
     "blend_ramp",
+    "restore_video",
+    "open_source",
+    "VideoReport",
     "SCHEMA_PATH",
     "Manifest",
     "TensorSpec",
