@@ -232,7 +232,7 @@ def _parse_part(text: str, table: dict, cls: type, forms: str) -> _Part:
         from ..errors import suggest
 
         close = suggest(kind, table)
-        raise ConfigError("unknown kind", given=kind or text, allowed=forms,
+        raise ConfigError(f"unknown {'blur' if cls is BlurSpec else 'noise'} kind", given=kind or text, allowed=forms,
                           hint=f"did you mean {close!r}?" if close else None)
     path = None
     if kind == "file":
