@@ -1,104 +1,61 @@
 """Protocol check: colour BM3D on CBSD68 at sigma 25 must score 30.71 +- 0.15 dB (published CBM3D).
 
 Why: if our noise model, quantisation or PSNR differ from the papers' protocol, every number we
-publish for the zoo is off by an unknown amount. BM3D is deterministic and has a published
-figure on this exact set, so it pins the whole evaluation chain (degrade -> method -> metrics).
+publish for the zoo is off by an unknown amount. BM3D has a published figure on this exact set,
+so it pins the whole evaluation chain (``edgedeblur.degrade.paper_awgn``-equivalent noise ->
+registry method ``bm3d`` = ``bm3d.bm3d_rgb(noisy, sigma_psd=25/255)`` -> ``edgedeblur.metrics``).
 
-Run (about 20 s per image on 2 cores, ~25-40 min for the 68 images):
+It runs ``edge-eval`` itself (same code path as a user), then checks the JSON summary:
 
-    nice -n 10 .venv/bin/python benchmarks/bm3d_cbsd68.py \
-        --data ../shared/data/eval/cbsd68 --json benchmarks/results/bm3d_cbsd68.json
+    nice -n 10 .venv/bin/python benchmarks/bm3d_cbsd68.py          # ~30 s per image on 2 cores
 
-It goes through ``edgedeblur.evaluate.evaluate`` - the library behind ``edge-eval`` - with the
-registry's ``bm3d`` method and ``edgedeblur.degrade.paper_awgn`` when they are installed, and
-otherwise with equivalent local objects (named in the output), so the check can run before those
-land. Exit status 0 when within tolerance, 1 otherwise.
+which is
+
+    edge-eval --method bm3d --data ../shared/data/eval/cbsd68 --noise gaussian:sigma=25 \\
+        --seed 0 --json benchmarks/results/bm3d_cbsd68.json
+
+Exit status 0 when within tolerance, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
-
-import numpy as np
 
 PUBLISHED_CBM3D_SIGMA25 = 30.71
 TOLERANCE_DB = 0.15
 REPO = Path(__file__).resolve().parents[1]
 
 
-class _LocalBM3D:
-    """Colour BM3D from the ``bm3d`` package, sigma_psd = sigma/255, input not clipped."""
-
-    name = "bm3d (local: bm3d.bm3d_rgb)"
-    needs_kernel = False
-    needs_sigma = True
-
-    def restore(self, image: np.ndarray, *, kernel=None, sigma: float | None = None) -> np.ndarray:  # noqa: ANN001
-        import bm3d
-
-        return np.asarray(bm3d.bm3d_rgb(image, sigma / 255.0), dtype=np.float32)
-
-
-class _LocalPaperAWGN:
-    """The papers' noise: x + N(0, (sigma/255)^2) in float on [0, 1], seeded, no clipping."""
-
-    def __init__(self, sigma: float) -> None:
-        self.sigma = sigma
-
-    def describe(self) -> str:
-        return f"paper AWGN sigma={self.sigma:g} (local)"
-
-    def apply(self, clean: np.ndarray, seed: int, kernel):  # noqa: ANN001, ANN201
-        rng = np.random.default_rng(seed)
-        noise = rng.standard_normal(clean.shape) * (self.sigma / 255.0)
-        return (clean + noise).astype(np.float32), None, self.sigma
-
-
-def _method():  # noqa: ANN202
-    from edgedeblur.errors import UnknownNameError
-    from edgedeblur.methods import get_method
-
-    try:
-        return get_method("bm3d")
-    except UnknownNameError:
-        return _LocalBM3D()
-
-
-def _degradation(sigma: float):  # noqa: ANN202
-    try:
-        from edgedeblur.degrade import paper_awgn
-    except ImportError:
-        return _LocalPaperAWGN(sigma)
-    return paper_awgn(sigma)
-
-
 def main(argv: list[str] | None = None) -> int:
-    from edgedeblur.cli._common import progress
-    from edgedeblur.evaluate import evaluate
+    from edgedeblur.cli.evaluate import main as edge_eval
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "eval" / "cbsd68"))
     parser.add_argument("--sigma", type=float, default=25.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--json", default=None, help="write the full report here")
+    parser.add_argument("--limit", type=int, default=None, help="first N images only (a quick look)")
+    parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "bm3d_cbsd68.json"))
     args = parser.parse_args(argv)
 
-    result = evaluate(
-        _method(), args.data, _degradation(args.sigma), seed=args.seed, limit=args.limit,
-        progress=lambda it, n: progress(it, desc="bm3d", total=n, unit="img"),
-    )
-    print(result.format_table())
-    print(f"method: {result.method}\ndegradation: {result.degradation}\nmachine: {result.machine}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        result.write_json(args.json)
-    gap = result.psnr - PUBLISHED_CBM3D_SIGMA25
-    ok = abs(gap) <= TOLERANCE_DB and not result.failures
-    print(f"mean PSNR {result.psnr:.2f} dB vs published CBM3D {PUBLISHED_CBM3D_SIGMA25} dB "
-          f"(gap {gap:+.2f}, tolerance {TOLERANCE_DB}): {'PASS' if ok else 'FAIL'}")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["--method", "bm3d", "--data", args.data, "--noise", f"gaussian:sigma={args.sigma:g}",
+           "--seed", str(args.seed), "--json", args.json]
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    print("edge-eval " + " ".join(cmd), flush=True)
+    code = edge_eval(cmd)
+    if code != 0:
+        print(f"edge-eval exited with {code}: FAIL")
+        return 1
+    summary = json.loads(Path(args.json).read_text())["summary"]
+    gap = summary["psnr"] - PUBLISHED_CBM3D_SIGMA25
+    ok = abs(gap) <= TOLERANCE_DB
+    print(f"mean PSNR {summary['psnr']:.2f} dB vs published CBM3D {PUBLISHED_CBM3D_SIGMA25} dB "
+          f"(gap {gap:+.2f}, tolerance {TOLERANCE_DB}), SSIM {summary['ssim']:.4f}, "
+          f"{summary['seconds_per_mp']:.1f} s/MP on {summary['machine']}: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
 

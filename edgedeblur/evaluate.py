@@ -290,14 +290,30 @@ def _image_files(folder: str | Path, what: str, limit: int | None) -> list[Path]
     return files
 
 
+def _accepts(method: object, keyword: str) -> bool:
+    """Whether ``method.restore`` takes ``keyword`` (or ``**kwargs``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(method.restore).parameters  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return False
+    return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def _restore_timed(method: object, image: np.ndarray, kernel: np.ndarray | None,
-                   sigma: float | None) -> tuple[np.ndarray, float]:
-    """Call ``restore`` with only the side information the method declares it needs."""
+                   sigma: float | None, oracle: bool = True) -> tuple[np.ndarray, float]:
+    """Call ``restore`` with the side information: the true kernel/sigma.
+
+    A method that declares ``needs_kernel``/``needs_sigma`` always gets them. With ``oracle``
+    (the papers' convention: BM3D is given the true sigma) a method that merely *accepts*
+    ``kernel``/``sigma`` gets them too; without it, such a method estimates them itself.
+    """
     kwargs: dict[str, object] = {}
-    if getattr(method, "needs_kernel", False):
-        kwargs["kernel"] = kernel
-    if getattr(method, "needs_sigma", False):
-        kwargs["sigma"] = sigma
+    for key, value, needed in (("kernel", kernel, getattr(method, "needs_kernel", False)),
+                               ("sigma", sigma, getattr(method, "needs_sigma", False))):
+        if needed or (oracle and value is not None and _accepts(method, key)):
+            kwargs[key] = value
     start = time.perf_counter()
     out = method.restore(image, **kwargs)  # type: ignore[attr-defined]
     seconds = time.perf_counter() - start
@@ -326,11 +342,12 @@ def _score(name: str, clean: np.ndarray, degraded: np.ndarray, restored: np.ndar
     )
 
 
-def _check_protocol(crop_border: int, y_channel: bool) -> dict[str, object]:
+def _check_protocol(crop_border: int, y_channel: bool, oracle: bool) -> dict[str, object]:
     if not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
         raise InvalidInputError("crop border must be a non-negative integer", given=crop_border)
     return {"crop_border": int(crop_border), "y_channel": bool(y_channel), "quantize": "uint8",
-            "ssim": "gaussian 11x11 sigma 1.5, channel mean"}
+            "ssim": "gaussian 11x11 sigma 1.5, channel mean",
+            "side_information": "true kernel and sigma" if oracle else "only what the method requires"}
 
 
 def _pairs(n_images: int, n_kernels: int, mode: str) -> Iterator[tuple[int, int]]:
@@ -354,6 +371,7 @@ def evaluate(
     limit: int | None = None,
     crop_border: int = 0,
     y_channel: bool = False,
+    oracle: bool = True,
     method_options: dict[str, object] | None = None,
     progress: Callable[[Iterator, int], Iterator] | None = None,
 ) -> EvalResult:
@@ -363,9 +381,11 @@ def evaluate(
     ``restore(image, *, kernel=None, sigma=None)``. ``degradation`` is a spec from
     ``edgedeblur.degrade`` (``parse_degradation(...)``, ``paper_awgn(25)``) or a spec string
     it parses. ``kernels`` is a folder or list of kernel files (``.npy`` or image) blurring
-    each image per ``kernel_mode``. ``progress(iterator, total)`` may wrap the loop (CLI bar).
+    each image per ``kernel_mode``. ``oracle`` (default, as the papers) gives every method that
+    accepts them the true kernel and sigma; ``oracle=False`` only those that require them.
+    ``progress(iterator, total)`` may wrap the loop (CLI bar).
     """
-    protocol = _check_protocol(crop_border, y_channel)
+    protocol = _check_protocol(crop_border, y_channel, oracle)
     if kernel_mode not in KERNEL_MODES:
         raise InvalidInputError("unknown kernel mode", given=kernel_mode, allowed=", ".join(KERNEL_MODES))
     method = _resolve_method(method, method_options)
@@ -392,7 +412,7 @@ def evaluate(
             degraded, true_kernel, sigma = degrader.apply(
                 to_float(clean), image_seed(seed, index, k_index), kernel
             )
-            restored, seconds = _restore_timed(method, degraded, true_kernel, sigma)
+            restored, seconds = _restore_timed(method, degraded, true_kernel, sigma, oracle)
             result.scores.append(_score(path.name, clean, degraded, restored, seconds, protocol, kname))
         except EdgeDeblurError as exc:
             label = path.name + (f" x {kname}" if kname else "")
@@ -434,6 +454,7 @@ def evaluate_paired(
     limit: int | None = None,
     crop_border: int = 0,
     y_channel: bool = False,
+    oracle: bool = True,
     method_options: dict[str, object] | None = None,
     progress: Callable[[Iterator, int], Iterator] | None = None,
 ) -> EvalResult:
@@ -443,7 +464,7 @@ def evaluate_paired(
     ``sigma``/``kernel`` are passed to methods that need them (the real values are unknown in
     general; give your best estimate).
     """
-    protocol = _check_protocol(crop_border, y_channel)
+    protocol = _check_protocol(crop_border, y_channel, oracle)
     method = _resolve_method(method, method_options)
     degraded_files = _image_files(degraded_folder, "degraded image", limit)
     clean_by_stem = {p.stem: p for p in _image_files(clean_folder, "clean image", None)}
@@ -473,7 +494,7 @@ def evaluate_paired(
                     given=f"{degraded8.shape} vs {clean.shape} ({clean_path.name})",
                 )
             degraded = to_float(degraded8)
-            restored, seconds = _restore_timed(method, degraded, kernel_array, sigma)
+            restored, seconds = _restore_timed(method, degraded, kernel_array, sigma, oracle)
             result.scores.append(_score(path.name, clean, degraded, restored, seconds, protocol, kname))
         except EdgeDeblurError as exc:
             result.failures.append(EvalFailure(path.name, _with_path(exc, path)))

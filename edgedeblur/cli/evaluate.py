@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="real degraded images, matched to --data by file stem (no synthetic degradation)")
     p.add_argument("--sigma", type=float, help="with --paired: noise sigma (0-255) for methods that need it")
     p.add_argument("--kernel", help="with --paired: blur kernel .npy for non-blind methods")
+    p.add_argument("--blind", action="store_true",
+                   help="give methods the true kernel/sigma only when they require it (default: "
+                   "every method that accepts them gets them, as in the papers)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the noise (default 0)")
     p.add_argument("--limit", type=int, help="evaluate only the first N images (sorted by name)")
     p.add_argument("--crop-border", type=int, default=0, metavar="N",
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bar = None if args.quiet else (lambda it, n: progress(it, desc="edge-eval", total=n, unit="img"))
     common = dict(limit=args.limit, crop_border=args.crop_border, y_channel=args.y_channel,
-                  method_options=_parse_options(args.option), progress=bar)
+                  oracle=not args.blind, method_options=_parse_options(args.option), progress=bar)
     if args.paired:
         result = evaluate_paired(args.method, args.paired, args.data, sigma=args.sigma,
                                  kernel=args.kernel, **common)
