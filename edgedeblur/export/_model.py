@@ -1,0 +1,73 @@
+"""Resolve what the user named into a deploy-ready torch model and what the manifest says of it.
+
+MODEL is a zoo name (trained weights, or ``random_init`` for an untrained net, labelled as such)
+or a ``.safetensors`` checkpoint with ``arch`` naming its zoo architecture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ArtifactError, ConfigError, UnknownNameError, require
+
+
+@dataclass
+class ResolvedModel:
+    """A model ready to export and its manifest ``model`` fields."""
+
+    module: Any  # torch.nn.Module, eval mode
+    name: str
+    task: str
+    pad_multiple: int
+    checkpoint_sha256: str | None
+    weights: str  # "trained" | "random-init" | "checkpoint"
+    recipe: str | None = None
+
+
+def _sha256(path: Path) -> str:
+    from ..runtime import sha256_file
+
+    return sha256_file(path)
+
+
+def resolve_model(model: str, arch: str | None = None, random_init: bool = False, seed: int = 0) -> ResolvedModel:
+    """Build the model for ``model`` (zoo name or checkpoint path), in eval mode."""
+    torch = require("torch", "export", "exporting zoo models")
+    zoo = require("edgedeblur.models", "export", "exporting zoo models")
+    if model.endswith(".safetensors"):
+        path = Path(model)
+        if arch is None:
+            raise ConfigError("a checkpoint needs its architecture", given=model,
+                              allowed=", ".join(zoo.list_models()), hint="add --arch NAME")
+        if not path.is_file():
+            raise ArtifactError("checkpoint not found", path=path)
+        name, weights, sha = arch, "checkpoint", _sha256(path)
+    else:
+        if arch is not None:
+            raise ConfigError("--arch is only for .safetensors checkpoints", given=arch,
+                              hint=f"drop --arch, or pass a checkpoint file instead of {model!r}")
+        name, weights = model, "random-init" if random_init else "trained"
+        path, sha = None, None
+    if name not in zoo.list_models():
+        raise UnknownNameError("model", name, zoo.list_models())
+    torch.manual_seed(seed)
+    net = zoo.create_model(name, pretrained=weights == "trained")
+    if path is not None:
+        st = require("safetensors.torch", "train", "reading checkpoints")
+        try:
+            state = st.load_file(str(path))
+            net.load_state_dict(state)
+        except Exception as exc:  # corrupt file or mismatched keys/shapes
+            raise ArtifactError(f"checkpoint does not load into {name!r}: {str(exc)[:300]}", path=path,
+                                hint="check --arch matches the architecture it was trained as") from exc
+    elif weights == "trained":
+        wp = zoo.weights_path(name)
+        sha = _sha256(wp) if wp.is_file() else None
+    card = zoo.get_card(name)
+    net.eval()
+    deploy = net.to_deploy() if hasattr(net, "to_deploy") else net
+    deploy.eval()
+    return ResolvedModel(deploy, name, card.task, int(getattr(net, "pad_multiple", 1)), sha, weights,
+                         getattr(card, "recipe", None))

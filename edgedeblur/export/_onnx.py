@@ -1,0 +1,110 @@
+"""ONNX routes: ``torch.onnx.export`` (fp32, dynamic H/W) and ONNX Runtime static QDQ INT8.
+
+INT8 uses ``quantize_static`` in QDQ format so the same file runs in ONNX Runtime, OpenCV DNN
+and TensorRT. The saturation trap (uint8 activations x int8 weights overflow the 16-bit
+accumulators of AVX2 without VNNI) is avoided with ``reduce_range`` (7-bit weights) by default;
+``docs/export.md`` has the measured alternatives.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ..calibration import ort_reader
+from ..errors import ExportError, require
+from ._context import ExportJob, ExportResult, tensor_spec, version_of
+
+OPSET = 18
+#: quantize_static settings per scheme; "u8s8-rr" is the default (see docs/export.md)
+ORT_SCHEMES = {
+    "u8s8-rr": dict(activation="QUInt8", weight="QInt8", per_channel=True, reduce_range=True),
+    "u8s8": dict(activation="QUInt8", weight="QInt8", per_channel=True, reduce_range=False),
+    "u8s8-pt": dict(activation="QUInt8", weight="QInt8", per_channel=False, reduce_range=False),
+    "s8s8": dict(activation="QInt8", weight="QInt8", per_channel=True, reduce_range=False),
+}
+ORT_METHODS = ("minmax", "percentile", "entropy")
+
+
+def export_torch_onnx(model, path: Path, size: int, dynamic: bool, pad_multiple: int = 1) -> Path:  # noqa: ANN001
+    """Write ``model`` to ``path`` as ONNX (opset 18, BatchNorm folded by the exporter)."""
+    torch = require("torch", "export", "ONNX export")
+    require("onnxscript", "export", "ONNX export")
+    x = torch.rand(1, 3, size, size)
+    kwargs: dict = {}
+    if dynamic:
+        step = max(int(pad_multiple), 1)
+        h, w = torch.export.Dim("h", min=1, max=4096 // step), torch.export.Dim("w", min=1, max=4096 // step)
+        kwargs["dynamic_shapes"] = {"x": {2: step * h, 3: step * w}}
+    try:
+        with torch.no_grad():
+            prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=OPSET, input_names=["input"],
+                                     output_names=["output"], verbose=False, **kwargs)
+        prog.save(str(path))
+    except Exception as exc:  # the exporter raises many types; all mean "this model did not export"
+        raise ExportError(f"torch.onnx.export failed: {type(exc).__name__}: {str(exc)[:400]}",
+                          path=path) from exc
+    return path
+
+
+def _onnx_io(path: Path) -> tuple[str, str]:
+    onnx = require("onnx", "export", "ONNX export")
+    m = onnx.load(str(path), load_external_data=False)
+    return m.graph.input[0].name, m.graph.output[0].name
+
+
+def cached_fp32_onnx(job: ExportJob, dynamic: bool) -> Path:
+    """One fp32 ONNX export per run and shape kind, reused by OpenVINO and INT8 routes."""
+    key = f"onnx-{'dyn' if dynamic else 'static'}"
+    if key not in job._cache:
+        job._cache[key] = export_torch_onnx(job.model, job.workdir / f"{key}.onnx", job.tile,
+                                            dynamic, job.pad_multiple)
+    return job._cache[key]
+
+
+def export_onnx_fp32(job: ExportJob) -> ExportResult:
+    """fp32 ONNX with dynamic H/W (multiples of the model's pad_multiple)."""
+    src = cached_fp32_onnx(job, dynamic=True)
+    shutil.copyfile(src, job.out_path)
+    i, o = _onnx_io(job.out_path)
+    shape = [1, 3, -1, -1]
+    return ExportResult(job.out_path, tensor_spec(i, shape), tensor_spec(o, shape), dynamic_hw=True,
+                        tool_versions={"torch": version_of("torch"), "onnx": version_of("onnx")})
+
+
+def export_onnx_int8(job: ExportJob) -> ExportResult:
+    """Static-shape QDQ INT8 via ONNX Runtime ``quantize_static`` with the calibration source."""
+    q = require("onnxruntime.quantization", "onnxruntime", "ONNX INT8 quantization")
+    scheme_name = job.options.get("ort_scheme", "u8s8-rr")
+    scheme = ORT_SCHEMES[scheme_name]
+    src = cached_fp32_onnx(job, dynamic=False)
+    pre = job.workdir / "onnx-static-pre.onnx"
+    if not pre.exists():
+        cwd = os.getcwd()
+        os.chdir(job.workdir)  # quant_pre_process leaves temp files in the cwd
+        try:
+            q.quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        finally:
+            os.chdir(cwd)
+    i, o = _onnx_io(pre)
+    method = {"minmax": q.CalibrationMethod.MinMax, "percentile": q.CalibrationMethod.Percentile,
+              "entropy": q.CalibrationMethod.Entropy}[job.calib_method]
+    extra = {"CalibMovingAverage": False}
+    if job.calib_method == "percentile":
+        extra["CalibPercentile"] = float(job.options.get("percentile", 99.999))
+    try:
+        q.quantize_static(
+            str(pre), str(job.out_path), ort_reader(job.calib, i), quant_format=q.QuantFormat.QDQ,
+            activation_type=getattr(q.QuantType, scheme["activation"]),
+            weight_type=getattr(q.QuantType, scheme["weight"]), per_channel=scheme["per_channel"],
+            reduce_range=scheme["reduce_range"], calibrate_method=method, extra_options=extra)
+    except Exception as exc:
+        raise ExportError(f"onnxruntime quantize_static failed: {exc}", path=job.out_path) from exc
+    shape = [1, 3, job.tile, job.tile]
+    quant = {"method": f"onnxruntime quantize_static QDQ {scheme_name}", "scheme": scheme_name, **scheme,
+             "algorithm": job.calib_method}
+    return ExportResult(job.out_path, tensor_spec(i, shape), tensor_spec(o, shape), dynamic_hw=False,
+                        quantization=quant,
+                        tool_versions={"torch": version_of("torch"), "onnx": version_of("onnx"),
+                                       "onnxruntime": version_of("onnxruntime")})

@@ -1,0 +1,169 @@
+"""One export, end to end: model -> exporter -> manifest -> parity through the runtime -> verdict.
+
+Each target is written into a private scratch folder inside the output folder, its manifest is
+written (validated by the runtime's writer), the runtime runner runs it on held-out patches, and
+only then are the files moved into place: under their final names when parity passes, under a
+``.failed`` name (manifest ``parity.passed: false``) when it does not, so a failed artifact can
+be inspected but is never mistaken for a good one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..calibration import CalibrationSource, check_method
+from ..errors import OutputPathError
+from ._context import ExportJob, ExportResult, version_of
+from ._model import ResolvedModel
+from ._parity import Parity, measure_parity, runtime_runner, torch_restore
+from .targets import Target
+
+
+@dataclass
+class ExportOutcome:
+    """What one target produced (for the CLI summary and the benchmark table)."""
+
+    target: Target
+    artifact: Path
+    manifest: Path
+    bytes: int
+    parity: Parity
+    ops_by_precision: dict[str, int]
+    float_ops: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.parity.passed
+
+
+def artifact_name(model_name: str, target: Target) -> str:
+    """``mnv2unet_s_denoise`` + ``tflite-int8`` -> ``mnv2unet_s_denoise.tflite-int8.tflite``."""
+    return model_name + target.suffix
+
+
+def _family(path: Path) -> list[Path]:
+    """The files one artifact consists of (model, OpenVINO weights, manifest)."""
+    from ..runtime import manifest_path_for
+
+    files = [path, manifest_path_for(path)]
+    if path.suffix == ".xml":
+        files.append(path.with_suffix(".bin"))
+    return files
+
+
+def check_destination(path: Path, force: bool) -> None:
+    """Refuse to overwrite an existing artifact unless ``force``; with it, remove the old files."""
+    existing = [p for p in _family(path) if p.exists()]
+    if existing and not force:
+        raise OutputPathError("output already exists", path=existing[0],
+                              hint="pass --force to replace it, or choose another -o folder")
+    for p in existing:
+        p.unlink()
+
+
+def _ops(target: Target, path: Path) -> tuple[dict[str, int], list[str]]:
+    if target.format == "tflite":
+        from ._tflite_ops import op_precisions
+
+        return op_precisions(path)
+    if target.format == "onnx":
+        from ._inspect import onnx_op_precisions
+
+        return onnx_op_precisions(path)
+    from ._inspect import openvino_op_precisions
+
+    return openvino_op_precisions(path)
+
+
+def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job: ExportJob,
+                   extra_export: dict) -> dict:
+    """The manifest (docs/manifest.md) for an exported file; parity is filled in afterwards."""
+    from .. import __version__
+    from ..runtime import sha256_file
+
+    zoo = __import__("edgedeblur.models", fromlist=["get_card"])
+    card = zoo.get_card(model.name)
+    artifact = {"file": res.artifact.name, "sha256": sha256_file(res.artifact), "bytes": res.artifact.stat().st_size,
+                "format": target.format, "precision": target.precision, "target": target.name,
+                "backend": target.backend}
+    if res.weights is not None:
+        artifact.update(weights_file=res.weights.name, weights_sha256=sha256_file(res.weights))
+    quant = None
+    if res.quantization is not None:
+        quant = dict(res.quantization)
+        if target.needs_calibration:
+            quant["calibration"] = {**job.calib.describe(), "algorithm": job.calib_method}
+    tile = None if res.dynamic_hw else {"size": job.tile, "overlap": job.tile // 8}
+    return {
+        "schema_version": 1,
+        "artifact": artifact,
+        "model": {"name": model.name, "task": model.task, "checkpoint_sha256": model.checkpoint_sha256,
+                  "weights": model.weights, "params": extra_export.get("params", card.params),
+                  "macs_720p": extra_export.get("macs_720p", card.macs_720p)},
+        "io": {"input": res.input, "output": res.output, "dynamic_hw": res.dynamic_hw,
+               "pad_multiple": model.pad_multiple, "tile": tile},
+        "export": {"random_init": model.weights == "random-init", "pruning": extra_export.get("pruning"),
+                   "quantization": quant, "tool_versions": {"edgedeblur": __version__, **res.tool_versions},
+                   "notes": res.notes},
+        "parity": None,
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "edgedeblur_version": __version__,
+    }
+
+
+def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: CalibrationSource, *,
+                  tile: int, calib_method: str, max_drop_db: float | None, allow_float_ops: bool,
+                  force: bool, cache: dict, extra_export: dict, options: dict | None = None) -> ExportOutcome:
+    """Export ``model`` for one target into ``out_dir`` and verify it through the runtime."""
+    from ..runtime import manifest_path_for, write_manifest
+
+    started = time.perf_counter()
+    if target.needs_calibration:
+        check_method(calib_method, target.calib_methods, target.name)
+    final = out_dir / artifact_name(model.name, target)
+    check_destination(final, force)
+    scratch = Path(tempfile.mkdtemp(prefix=".edge-export-", dir=out_dir))
+    try:
+        job = ExportJob(model.module, scratch / final.name, tile, model.pad_multiple, calib, calib_method,
+                        allow_float_ops, options or {}, cache)
+        res = target.exporter_fn()(job)
+        manifest = build_manifest(res, target, model, job, extra_export)
+        write_manifest(manifest_path_for(res.artifact), manifest)
+        parity = measure_parity(runtime_runner(res.artifact), torch_restore(model.module), calib.heldout_patches,
+                                target.max_drop_db if max_drop_db is None else max_drop_db)
+        ops, float_ops = _ops(target, res.artifact)
+        manifest["parity"] = {**parity.to_dict(), "ops_by_precision": ops, "float_ops": float_ops}
+        dest = final if parity.passed else final.with_name(final.name.replace(target.suffix, ".failed" + target.suffix))
+        if not parity.passed:
+            check_destination(dest, True)
+        moved = _move(res, dest)
+        manifest["artifact"]["file"] = moved.name
+        if res.weights is not None:
+            manifest["artifact"]["weights_file"] = moved.with_suffix(".bin").name
+        write_manifest(manifest_path_for(moved), manifest)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    size = sum(p.stat().st_size for p in (moved, moved.with_suffix(".bin")) if p.exists())
+    return ExportOutcome(target, moved, manifest_path_for(moved), size, parity, ops,
+                         float_ops, time.perf_counter() - started, res.notes)
+
+
+def _move(res: ExportResult, dest: Path) -> Path:
+    """Move the artifact (and OpenVINO .bin) into place; each rename is atomic."""
+    if res.weights is not None:
+        os.replace(res.weights, dest.with_suffix(".bin"))
+    os.replace(res.artifact, dest)
+    return dest
+
+
+def tool_version(name: str) -> str:
+    """Re-exported for the CLI's summary."""
+    return version_of(name)

@@ -1,0 +1,74 @@
+"""The one table of export targets: CLI choices, help, validation, dispatch and benchmark rows.
+
+A new target is one :class:`Target` row here plus one exporter function ``(ExportJob) ->
+ExportResult``. Exporters are referenced by module path and imported only when used, so this
+table (and ``edge-export --help``) loads without torch or any toolchain.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import UnknownNameError
+
+FP_DROP_DB = 0.05
+INT8_DROP_DB = 0.3
+
+
+@dataclass(frozen=True)
+class Target:
+    """One export target."""
+
+    name: str
+    format: str  # onnx | openvino | tflite
+    precision: str  # fp32 | fp16 | int8
+    suffix: str  # appended to the model name; unique per target so manifests never collide
+    needs_calibration: bool
+    exporter: str  # "module:function" inside edgedeblur.export
+    backend: str  # runtime backend that runs it: onnxruntime | openvino | litert | opencv
+    max_drop_db: float
+    calib_methods: tuple[str, ...] = ()
+    extra: str = "export"  # pip extra holding its toolchain
+    summary: str = ""
+
+    def exporter_fn(self) -> Callable:
+        module, func = self.exporter.split(":")
+        return getattr(importlib.import_module(f"edgedeblur.export.{module}"), func)
+
+
+TARGETS: dict[str, Target] = {t.name: t for t in (
+    Target("onnx-fp32", "onnx", "fp32", ".onnx-fp32.onnx", False, "_onnx:export_onnx_fp32",
+           "onnxruntime", FP_DROP_DB, summary="ONNX opset 18, dynamic H/W (ONNX Runtime, OpenCV DNN, TensorRT)"),
+    Target("onnx-int8", "onnx", "int8", ".onnx-int8.onnx", True, "_onnx:export_onnx_int8",
+           "onnxruntime", INT8_DROP_DB, ("minmax", "percentile", "entropy"),
+           summary="QDQ INT8, static tile (ONNX Runtime, OpenCV DNN, TensorRT)"),
+    Target("openvino-fp32", "openvino", "fp32", ".openvino-fp32.xml", False, "_openvino:export_openvino_fp32",
+           "openvino", FP_DROP_DB, extra="openvino", summary="OpenVINO IR fp32, dynamic H/W"),
+    Target("openvino-fp16", "openvino", "fp16", ".openvino-fp16.xml", False, "_openvino:export_openvino_fp16",
+           "openvino", FP_DROP_DB, extra="openvino", summary="OpenVINO IR, fp16 weights, dynamic H/W"),
+    Target("openvino-int8", "openvino", "int8", ".openvino-int8.xml", True, "_openvino:export_openvino_int8",
+           "openvino", INT8_DROP_DB, ("minmax", "percentile"),
+           summary="OpenVINO IR INT8 via NNCF PTQ (MIXED, overflow fix)"),
+    Target("tflite-fp32", "tflite", "fp32", ".tflite-fp32.tflite", False, "_tflite:export_tflite_fp32",
+           "litert", FP_DROP_DB, summary="LiteRT fp32, NHWC I/O, static tile"),
+    Target("tflite-fp16", "tflite", "fp16", ".tflite-fp16.tflite", False, "_tflite:export_tflite_fp16",
+           "litert", FP_DROP_DB, summary="LiteRT fp16 weights, NHWC I/O, static tile"),
+    Target("tflite-int8", "tflite", "int8", ".tflite-int8.tflite", True, "_tflite:export_tflite_int8",
+           "litert", INT8_DROP_DB, ("minmax",),
+           summary="LiteRT full-integer INT8, int8 NHWC I/O, static tile"),
+)}
+
+
+def get_target(name: str) -> Target:
+    """The target row for ``name``; unknown names raise with the closest suggestion."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise UnknownNameError("export target", name, [*TARGETS, "all"]) from None
+
+
+def list_targets() -> list[str]:
+    """Target names in table order."""
+    return list(TARGETS)
