@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             report.fail(path, exc)
         else:
             report.ok(path)
-    code = report.finish()
+    code = report.finish(sys.stderr)  # the current stream (the default was bound at import)
     if report.done:
         print(f"wrote {len(report.done)} degraded image(s), kernels and JSON sidecars to {args.out}", file=sys.stderr)
     return code
