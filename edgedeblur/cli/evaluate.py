@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ignore N pixels at each edge when scoring (default 0: whole image)")
     p.add_argument("--y-channel", action="store_true",
                    help="score the BT.601 luma channel (MATLAB rgb2ycbcr) instead of RGB")
+    p.add_argument("--shard", metavar="K/N",
+                   help="evaluate only every N-th image from the K-th (0-based), to split a long run "
+                   "across processes; merge the JSON reports (per-image seeds do not change)")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no per-image table, no progress bar")
     p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
@@ -109,6 +112,32 @@ def _degradation(args: argparse.Namespace) -> object:
                                      linear=not paper, clip=not paper, quantize=not paper)
 
 
+def _print_row(score: object) -> None:
+    """One line per image as soon as it is scored (long runs show results before the end)."""
+    kernel = f" x {score.kernel}" if score.kernel else ""  # type: ignore[attr-defined]
+    line = (f"  {score.name}{kernel}: {score.psnr:.2f} dB, SSIM {score.ssim:.4f}, "  # type: ignore[attr-defined]
+            f"{score.seconds_per_mp:.2f} s/MP")  # type: ignore[attr-defined]
+    try:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+    except ImportError:
+        print(line, file=sys.stderr)
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, sep, n = text.partition("/")
+    try:
+        shard = int(k), int(n)
+    except ValueError:
+        shard = None
+    if not sep or shard is None or not 0 <= shard[0] < shard[1]:
+        raise ConfigError("--shard must be K/N with 0 <= K < N", given=text, hint="e.g. --shard 0/2")
+    return shard
+
+
 def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if not args.method:
         parser.error("--method is required (see --list-methods)")
@@ -141,14 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     from ..evaluate import evaluate, evaluate_paired
 
     bar = None if args.quiet else (lambda it, n: progress(it, desc="edge-eval", total=n, unit="img"))
-    common = dict(limit=args.limit, crop_border=args.crop_border, y_channel=args.y_channel,
+    common = dict(on_score=None if args.quiet else _print_row, limit=args.limit, crop_border=args.crop_border, y_channel=args.y_channel,
                   oracle=not args.blind, method_options=_parse_options(args.option), progress=bar)
     if args.paired:
         result = evaluate_paired(args.method, args.paired, args.data, sigma=args.sigma,
                                  kernel=args.kernel, **common)
     else:
         result = evaluate(args.method, args.data, _degradation(args), seed=args.seed,
-                          kernels=args.kernels_dir, kernel_mode=args.kernel_mode, **common)
+                          kernels=args.kernels_dir, kernel_mode=args.kernel_mode,
+                          shard=_parse_shard(args.shard), **common)
     if not args.quiet:
         print(result.format_table())
     print(f"method {result.method} | {result.degradation} | {len(result.scores)} images: "
