@@ -6,11 +6,14 @@
 
 #define EDB_PLAN_MAGIC 0x45444231u /* "EDB1" */
 
-/* Fixed point: a pixel value v (0..255 scale) is held as Q4 (v * 16) in int16; blending
- * weights are Q15; accumulators are int32 holding sum(w * v16) (Q19 of a pixel value). */
-#define EDB_Q4_ONE 4080           /* 1.0 (255 * 16) */
-#define EDB_Q4_MIN (-3 * EDB_Q4_ONE)
-#define EDB_Q4_MAX (4 * EDB_Q4_ONE)
+/* Fixed point: a model output value v (1.0 = pixel 255) is held as QV = v * 255 * 2^6,
+ * clamped to [-3, 4] (|QV| <= 65280); blending weights are Q15 and sum to ~1; accumulators
+ * are int32 holding sum(w * QV) (a pixel value * 2^21, < 2^31 even with rounding). */
+#define EDB_V_BITS 6
+#define EDB_V_ONE (255 << EDB_V_BITS)
+#define EDB_V_MIN (-3 * EDB_V_ONE)
+#define EDB_V_MAX (4 * EDB_V_ONE)
+#define EDB_ACC_SHIFT (15 + EDB_V_BITS)
 #define EDB_W_ONE 32768
 
 /* Tile start along an axis of n pixels: 0, stride, ..., and n - tile for the last one

@@ -176,17 +176,17 @@ static void axis_weights(uint16_t *dst, int32_t n, int32_t tile, int32_t overlap
     }
 }
 
-static int16_t q4_of(double real)
+static int32_t qv_of(double real)
 {
-    double v = real * EDB_Q4_ONE;
-    if (!(v >= EDB_Q4_MIN)) v = EDB_Q4_MIN;
-    if (v > EDB_Q4_MAX) v = EDB_Q4_MAX;
-    return (int16_t)floor(v + 0.5);
+    double v = real * EDB_V_ONE;
+    if (!(v >= EDB_V_MIN)) v = EDB_V_MIN;
+    if (v > EDB_V_MAX) v = EDB_V_MAX;
+    return (int32_t)floor(v + 0.5);
 }
 
 /* Lookup tables: uint8 pixel -> model input (the runtime's to_float then quantize, float32
  * arithmetic, round half to even); output byte (an int8 code's two's complement or a uint8
- * code) -> Q4 pixel. */
+ * code) -> QV pixel value. */
 static void build_luts(edb_plan *p)
 {
     const edb_tensor_spec *in = &p->c.input, *out = &p->c.output;
@@ -202,9 +202,9 @@ static void build_luts(edb_plan *p)
             p->in_q[v] = 0;
         }
         if (out->dtype == EDB_DTYPE_INT8)
-            p->out_q[v] = q4_of((double)out->scale * (double)((v < 128 ? v : v - 256) - out->zero_point));
+            p->out_q[v] = qv_of((double)out->scale * (double)((v < 128 ? v : v - 256) - out->zero_point));
         else if (out->dtype == EDB_DTYPE_UINT8)
-            p->out_q[v] = q4_of((double)out->scale * (double)(v - out->zero_point));
+            p->out_q[v] = qv_of((double)out->scale * (double)(v - out->zero_point));
         else
             p->out_q[v] = 0;
     }
@@ -259,6 +259,16 @@ edb_status edb_plan_tensor_bytes(const edb_plan *plan, size_t *in_bytes, size_t 
     if (plan->magic != EDB_PLAN_MAGIC) return EDB_ERR_STATE;
     *in_bytes = plan->in_elems * edb_dtype_size(plan->c.input.dtype);
     *out_bytes = plan->in_elems * edb_dtype_size(plan->c.output.dtype);
+    return EDB_OK;
+}
+
+edb_status edb_plan_tile_shape(const edb_plan *plan, int32_t *tile_h, int32_t *tile_w, int32_t *tiles)
+{
+    if (!plan) return EDB_ERR_NULL;
+    if (plan->magic != EDB_PLAN_MAGIC) return EDB_ERR_STATE;
+    if (tile_h) *tile_h = plan->tile_h;
+    if (tile_w) *tile_w = plan->tile_w;
+    if (tiles) *tiles = plan->tiles_x * plan->tiles_y;
     return EDB_OK;
 }
 

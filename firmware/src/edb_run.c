@@ -3,7 +3,7 @@
  * bottom/right, NV12 converted on the fly), run through the caller's callback, and blended
  * into an int32 band only tile_h + 1 rows tall; rows that no later tile touches are
  * finished (round half up, clamp) straight into the destination frame. Mirrors
- * edgedeblur.runtime.tiling.run_tiled, with Q15 weights and Q4 pixels instead of float32.
+ * edgedeblur.runtime.tiling.run_tiled, with Q15 weights and fixed-point (2^-6 LSB) pixels instead of float32.
  */
 #include "edb_internal.h"
 
@@ -89,12 +89,12 @@ static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32
     }
 }
 
-/* float model output -> Q4 pixel, clamped to [-3, 4] (NaN -> -3) before the int conversion. */
-static int32_t q4_float(float x)
+/* float model output -> QV, clamped to [-3, 4] (NaN -> -3) before the int conversion. */
+static int32_t qv_float(float x)
 {
     if (!(x >= -3.0f)) x = -3.0f;
     if (x > 4.0f) x = 4.0f;
-    return (int32_t)(x * (float)EDB_Q4_ONE + (float)(-EDB_Q4_MIN) + 0.5f) + EDB_Q4_MIN;
+    return (int32_t)(x * (float)EDB_V_ONE + (float)(-EDB_V_MIN) + 0.5f) + EDB_V_MIN;
 }
 
 static void accumulate(edb_plan *p, const void *out, int32_t y0, int32_t x0, int32_t ty, int32_t tx,
@@ -114,27 +114,27 @@ static void accumulate(edb_plan *p, const void *out, int32_t y0, int32_t x0, int
             int32_t w = (int32_t)(((uint32_t)wy[j] * wx[i] + (EDB_W_ONE / 2)) >> 15);
             for (c = 0; c < C; c++) {
                 size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
-                int32_t v = f32 ? q4_float(((const float *)out)[k]) : p->out_q[((const uint8_t *)out)[k]];
+                int32_t v = f32 ? qv_float(((const float *)out)[k]) : p->out_q[((const uint8_t *)out)[k]];
                 brow[(size_t)i * (size_t)C + (size_t)c] += w * v;
             }
         }
     }
 }
 
-/* Q19 accumulator -> uint8 with io.from_float's rule: clip to [0, 1], then floor(x*255 + 0.5). */
+/* accumulator (pixel * 2^21) -> uint8 with io.from_float's rule: clip to [0, 1], then floor(x*255 + 0.5). */
 static uint8_t to_u8(int32_t acc)
 {
     if (acc <= 0) return 0;
-    acc = (int32_t)(((uint32_t)acc + (1u << 18)) >> 19);
+    acc = (int32_t)(((uint32_t)acc + (1u << (EDB_ACC_SHIFT - 1))) >> EDB_ACC_SHIFT);
     return (uint8_t)(acc > 255 ? 255 : acc);
 }
 
-/* Mean of three Q19 accumulators -> uint8 (Runner's grey-on-RGB-model path: mean, then round). */
+/* Mean of three accumulators -> uint8 (Runner's grey-on-RGB-model path: mean, then round). */
 static uint8_t mean3_to_u8(const int32_t *a)
 {
     int64_t s = (int64_t)a[0] + a[1] + a[2];
     if (s <= 0) return 0;
-    s = (s + 3 * ((int64_t)1 << 18)) / (3 * ((int64_t)1 << 19));
+    s = (s + 3 * ((int64_t)1 << (EDB_ACC_SHIFT - 1))) / (3 * ((int64_t)1 << EDB_ACC_SHIFT));
     return (uint8_t)(s > 255 ? 255 : s);
 }
 

@@ -122,7 +122,7 @@ typedef struct {
     uint16_t *wy, *wx;          /* normalised Q15 weights per tile start and offset, in work */
     float in_f32[256];          /* uint8 pixel -> model input */
     int16_t in_q[256];
-    int16_t out_q[256];         /* quantized output code -> Q4 pixel value (x 16) */
+    int32_t out_q[256];         /* output byte -> fixed-point pixel value (2^-6 LSB) */
 } edb_plan;
 
 /* --- sizes (call before allocating anything) --- */
@@ -134,6 +134,10 @@ edb_status edb_plan_work_bytes(const edb_contract *c, edb_format format, int32_t
 
 /* Bytes of one tile's input and output tensor for an initialised plan. */
 edb_status edb_plan_tensor_bytes(const edb_plan *plan, size_t *in_bytes, size_t *out_bytes);
+
+/* The tile the callback gets (tile_h x tile_w; the whole padded frame for a dynamic model
+ * below max_pixels) and how many tiles a frame takes. Any out pointer may be NULL. */
+edb_status edb_plan_tile_shape(const edb_plan *plan, int32_t *tile_h, int32_t *tile_w, int32_t *tiles);
 
 /* Bytes a frame of this format and size needs per plane with packed rows. */
 edb_status edb_image_bytes(edb_format format, int32_t width, int32_t height, size_t *plane0,
