@@ -105,7 +105,7 @@ def _overhead(runner, runs: int, warmup: int) -> dict:  # noqa: ANN001
             ratio.append((t2 - t1 - sum(inside)) / sum(inside))
     finally:
         del runner.backend.run  # back to the class method
-    return {"tile": latency_stats(full), "bare_tile": latency_stats(bare),
+    return {"latency_tile": latency_stats(full), "latency_bare_tile": latency_stats(bare),
             "overhead_pct": round(100.0 * float(np.median(ratio)), 2),
             "overhead_ms": round(1000.0 * float(np.median(np.asarray(full) - np.asarray(full) / (1 + np.asarray(ratio)))), 3)}
 

@@ -152,7 +152,7 @@ def _summary(rows: list[dict], output: Path) -> None:
         status = r["status"] + (f" ({r['reason']})" if r.get("reason") else "")
         status += f" [fallback: {r['fallback']}]" if r.get("fallback") else ""
         print(f"{r['artifact'][:36]:36} {str(r.get('backend'))[:11]:11} {str(r.get('threads')):>3} "
-              f"{ms('tile'):>8} {ms('latency_720p'):>8} {ms('latency_1080p'):>9} {psnr:>6} {ovh:>6} {rss:>7}  "
+              f"{ms('latency_tile'):>8} {ms('latency_720p'):>8} {ms('latency_1080p'):>9} {psnr:>6} {ovh:>6} {rss:>7}  "
               f"{status}", file=sys.stderr)
     failed = sum(r["status"] != "ok" for r in rows)
     print(f"{len(rows) - failed}/{len(rows)} rows ok; appended to {output}", file=sys.stderr)

@@ -176,6 +176,7 @@ def write_manifest(path: str | Path, data: dict) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a manifest is a public file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
