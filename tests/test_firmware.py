@@ -332,3 +332,131 @@ def test_yuv_reference_round_trips_neutral_and_known_values() -> None:
     assert y[0, 0] == 76 and tuple(uv[0, 0]) == (85, 255)
     yv, uvv = rgb_to_nv12(red, video=True)  # video range: Y = 16 + 65.481 = 81, Cr = 240
     assert yv[0, 0] == 81 and tuple(uvv[0, 0]) == (90, 240)
+
+
+# --- bad input: error codes, never a crash --------------------------------------------------------
+def _ready_plan(lib: C.CDLL, contract: Contract, w: int, h: int, fmt: str = "rgb"):  # noqa: ANN202
+    wb = C.c_size_t()
+    assert lib.edb_plan_work_bytes(C.byref(contract), FMT[fmt], w, h, C.byref(wb)) == EDB_OK
+    work = np.zeros(wb.value // 8 + 1, np.uint64)
+    plan = (C.c_uint64 * (lib.edb_sizeof_plan() // 8 + 1))()
+    assert lib.edb_plan_init(plan, C.byref(contract), FMT[fmt], 0, w, h, work.ctypes.data, work.nbytes) == EDB_OK
+    ib, ob = C.c_size_t(), C.c_size_t()
+    assert lib.edb_plan_tensor_bytes(plan, C.byref(ib), C.byref(ob)) == EDB_OK
+    return plan, work, np.zeros(ib.value // 4, np.float32), np.zeros(ob.value // 4, np.float32)
+
+
+def test_bad_sizes_and_pointers_are_error_codes(fw_lib: C.CDLL, arts: dict) -> None:
+    lib, c = fw_lib, contract_for(Manifest.read(arts["rgb_f32"]))
+    wb = C.c_size_t()
+    assert lib.edb_plan_work_bytes(None, 0, 10, 10, C.byref(wb)) == ERR_NULL
+    assert lib.edb_plan_work_bytes(C.byref(c), 0, 10, 10, None) == ERR_NULL
+    for w, h, want in [(0, 10, ERR_ARG), (10, -1, ERR_ARG), (100_000, 10, ERR_TOO_LARGE),
+                       (2**31 - 1, 2**31 - 1, ERR_TOO_LARGE)]:
+        assert lib.edb_plan_work_bytes(C.byref(c), 0, w, h, C.byref(wb)) == want
+    assert lib.edb_plan_work_bytes(C.byref(c), 9, 10, 10, C.byref(wb)) == ERR_ARG  # unknown format
+    assert lib.edb_plan_work_bytes(C.byref(c), FMT["nv12"], 11, 10, C.byref(wb)) == ERR_ARG  # odd NV12
+    assert lib.edb_plan_work_bytes(C.byref(c), 0, 100, 80, C.byref(wb)) == EDB_OK
+    work = np.zeros(wb.value // 8 + 1, np.uint64)
+    plan = (C.c_uint64 * (lib.edb_sizeof_plan() // 8 + 1))()
+    assert lib.edb_plan_init(plan, C.byref(c), 0, 0, 100, 80, work.ctypes.data, wb.value - 1) == ERR_SMALL
+    assert lib.edb_plan_init(plan, C.byref(c), 0, 0, 100, 80, None, wb.value) == ERR_NULL
+    assert lib.edb_plan_init(plan, C.byref(c), 0, 0, 100, 80, work.ctypes.data + 4, wb.value) == ERR_ARG
+    assert lib.edb_plan_tensor_bytes(plan, C.byref(wb), C.byref(wb)) == ERR_STATE  # failed init
+    zero = (C.c_uint64 * (lib.edb_sizeof_plan() // 8 + 1))()
+    src = _image("rgb", [np.zeros((80, 100, 3), np.uint8)])
+    dst = _image("rgb", [np.zeros((80, 100, 3), np.uint8)])
+    t = np.zeros(64 * 64 * 3, np.float32)
+    assert lib.edb_run(zero, C.byref(src), C.byref(dst), t.ctypes.data, t.nbytes, t.ctypes.data, t.nbytes,
+                       INFER(lambda *a: 0), None) == ERR_STATE
+
+
+def test_bad_buffers_and_failing_engine(fw_lib: C.CDLL, arts: dict) -> None:
+    lib = fw_lib
+    plan, _work, tin, tout = _ready_plan(lib, contract_for(Manifest.read(arts["rgb_f32"])), 100, 80)
+    a, b = np.zeros((80, 100, 3), np.uint8), np.zeros((80, 100, 3), np.uint8)
+    src, dst = _image("rgb", [a]), _image("rgb", [b])
+    ok = INFER(lambda u, i, o: 0)
+
+    def run(s=src, d=dst, tin_=tin, nin=None, tout_=tout, cb=ok):  # noqa: ANN001, ANN202
+        return lib.edb_run(plan, C.byref(s) if s is not None else None, C.byref(d), tin_.ctypes.data,
+                           tin_.nbytes if nin is None else nin, tout_.ctypes.data, tout_.nbytes, cb, None)
+
+    assert run() == EDB_OK
+    assert run(s=None) == ERR_NULL
+    assert run(nin=tin.nbytes - 1) == ERR_SMALL
+    assert run(tout_=tin) == ERR_ALIAS  # input and output tensor are the same buffer
+    assert run(d=src) == ERR_ALIAS  # in-place is refused: later tiles still read the source
+    short = _image("rgb", [a])
+    short.plane_bytes[0] = a.nbytes - 1
+    assert run(s=short) == ERR_SMALL
+    wrong = _image("rgb", [np.zeros((80, 99, 3), np.uint8)])
+    assert run(s=wrong) == ERR_ARG  # frame size differs from the plan
+    assert run(cb=INFER(lambda u, i, o: 3)) == ERR_INFER
+
+    def raising(u, i, o) -> int:  # noqa: ANN001
+        try:
+            raise RuntimeError("engine died")
+        except RuntimeError:
+            return 1
+
+    assert run(cb=INFER(raising)) == ERR_INFER
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e30, -1e30, 4.5])
+def test_extreme_float_outputs_saturate(fw_lib: C.CDLL, arts: dict, value: float) -> None:
+    """A broken model (NaN, inf, huge values) gives a defined image, not undefined behaviour."""
+    plan, _work, tin, tout = _ready_plan(fw_lib, contract_for(Manifest.read(arts["rgb_f32"])), 100, 80)
+    out = np.full((80, 100, 3), 7, np.uint8)
+    src, dst = _image("rgb", [np.zeros((80, 100, 3), np.uint8)]), _image("rgb", [out])
+
+    def fill(u, i, o) -> int:  # noqa: ANN001
+        tout[:] = value
+        return 0
+
+    cb = INFER(fill)
+    assert fw_lib.edb_run(plan, C.byref(src), C.byref(dst), tin.ctypes.data, tin.nbytes, tout.ctypes.data,
+                          tout.nbytes, cb, None) == EDB_OK
+    assert (out == (255 if value > 1 else 0)).all()
+
+
+def test_contract_checks(fw_lib: C.CDLL, arts: dict) -> None:
+    base = contract_for(Manifest.read(arts["rgb_f32"]))
+    assert fw_lib.edb_contract_check(C.byref(base)) == EDB_OK
+    assert fw_lib.edb_contract_check(None) == ERR_NULL
+
+    def variant(**changes) -> int:  # noqa: ANN003
+        c = Contract.from_buffer_copy(base)
+        for k, v in changes.items():
+            if k.startswith("in_"):
+                setattr(c.input, k[3:], v)
+            else:
+                setattr(c, k, v)
+        return fw_lib.edb_contract_check(C.byref(c))
+
+    assert variant(abi_version=2) == ERR_STATE
+    assert variant(channels=4) == ERR_CONTRACT
+    assert variant(tile_overlap=32) == ERR_CONTRACT  # overlap must be < tile / 2
+    assert variant(model_h=32) == ERR_CONTRACT  # fixed model must be tiled at its size
+    assert variant(pad_multiple=0) == ERR_CONTRACT
+    assert variant(in_dtype=3) == ERR_UNSUPPORTED  # float16
+    assert variant(in_range_hi=255.0) == ERR_UNSUPPORTED
+    assert variant(in_dtype=DTYPE["int8"], in_scale=0.0) == ERR_CONTRACT
+    assert variant(in_dtype=DTYPE["int8"], in_scale=0.01, in_zero_point=200) == ERR_CONTRACT
+
+
+def test_model_sha256_check(fw_lib: C.CDLL, arts: dict) -> None:
+    manifest = Manifest.read(arts["rgb_f32"])
+    c = contract_for(manifest)
+    model = manifest.artifact_path.read_bytes()
+    buf = C.create_string_buffer(model, len(model))
+    assert fw_lib.edb_verify_model(C.byref(c), buf, len(model)) == EDB_OK
+    buf[len(model) // 2] = bytes([model[len(model) // 2] ^ 1])
+    assert fw_lib.edb_verify_model(C.byref(c), buf, len(model)) == ERR_SHA256
+    other = contract_for(Manifest.read(arts["rgb_i8_nhwc"]))  # a header generated for another model
+    assert fw_lib.edb_verify_model(C.byref(other), C.create_string_buffer(model, len(model)), len(model)) == ERR_SHA256
+    assert fw_lib.edb_verify_model(C.byref(c), None, 10) == ERR_NULL
+    assert fw_lib.edb_verify_model(C.byref(c), buf, 0) == ERR_ARG
+    digest = C.create_string_buffer(32)
+    assert fw_lib.edb_sha256(b"abc", 3, digest) == EDB_OK
+    assert digest.raw.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
