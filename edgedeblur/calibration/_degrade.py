@@ -54,19 +54,37 @@ def default_degrader(task: str) -> Degrader:
     return degrade
 
 
-def recipe_degrader(spec: str) -> Degrader | None:
-    """A degrader from ``edgedeblur.degrade`` for a recipe's spec string, or None when unavailable."""
-    try:
-        from .. import degrade as dg
+def recipe_degrader(model_name: str) -> tuple[Degrader, str] | None:
+    """The degradation mix of ``model_name``'s training recipe, or None when it has none.
 
-        parse, apply = dg.parse_degradation, dg.degrade
-    except (ImportError, AttributeError):
+    Uses ``edgedeblur.train.load_recipe`` and ``edgedeblur.degrade`` (the trainer's own spec
+    parser), picking one entry of ``data.degradations`` per patch by its ``weight``, like the
+    trainer. The result is clipped to [0, 1]: a deployed model only ever sees camera frames.
+    """
+    try:
+        from ..degrade import degrade as apply
+        from ..degrade import parse_degradation
+        from ..train import load_recipe
+
+        recipe = load_recipe(model_name)
+    except Exception:  # no recipe for this model, or trainer/degrade not installed: use the default
         return None
-    pipeline = parse(spec)
+    entries = recipe.get("data", {}).get("degradations") or []
+    specs, weights = [], []
+    for e in entries:
+        specs.append(parse_degradation(blur=e.get("blur"), noise=e.get("noise"), jpeg=e.get("jpeg"),
+                                       linear=e.get("linear", True), clip=e.get("clip", True),
+                                       quantize=e.get("quantize", True)))
+        weights.append(float(e.get("weight", 1.0)))
+    if not specs:
+        return None
+    probs = np.asarray(weights) / sum(weights)
 
     def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        out = apply(img, pipeline, rng=rng)
-        out = out[0] if isinstance(out, tuple) else out
+        spec = specs[int(rng.choice(len(specs), p=probs))]
+        out = apply(img, spec, rng).degraded
         return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 
-    return degrade
+    desc = "recipe " + model_name + ": " + "; ".join(
+        f"w={w:g} " + " ".join(f"{k}={e[k]}" for k in ("blur", "noise", "jpeg") if e.get(k)) for e, w in zip(entries, weights, strict=True))
+    return degrade, desc

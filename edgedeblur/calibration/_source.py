@@ -57,7 +57,8 @@ class CalibrationSource:
     heldout: number of held-out parity patches, from other images.
     patch: square patch size (the export tile size).
     task: the model's task, choosing the default degradation.
-    degradation: a recipe spec for ``edgedeblur.degrade``; None uses the task default.
+    recipe: a zoo model name whose training recipe supplies the degradation; None (or a model
+        without a recipe) uses the task default.
     seed: seeds file order, crops and degradation.
     """
 
@@ -66,7 +67,7 @@ class CalibrationSource:
     heldout: int = 8
     patch: int = 256
     task: str = "denoise"
-    degradation: str | None = None
+    recipe: str | None = None
     seed: int = 0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
@@ -90,10 +91,10 @@ class CalibrationSource:
         self._heldout: list[Patch] | None = None
 
     def _make_degrader(self) -> tuple[Degrader, str]:
-        if self.degradation:
-            deg = recipe_degrader(self.degradation)
-            if deg is not None:
-                return deg, f"recipe: {self.degradation}"
+        if self.recipe:
+            found = recipe_degrader(self.recipe)
+            if found is not None:
+                return found
         return default_degrader(self.task), f"default for {self.task}: {DEFAULT_DEGRADATIONS[self.task]}"
 
     def describe(self) -> dict:

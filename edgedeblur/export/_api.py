@@ -55,7 +55,7 @@ def export_model(
     if tile % resolved.pad_multiple:
         raise InvalidInputError(f"tile must be a multiple of the model's pad_multiple {resolved.pad_multiple}",
                                 given=tile, hint=f"use --tile {resolved.pad_multiple * max(1, tile // resolved.pad_multiple)}")
-    calib = CalibrationSource(calib_dir, images=calib_images, heldout=heldout, patch=tile, task=resolved.task,
+    calib = CalibrationSource(calib_dir, images=calib_images, heldout=heldout, patch=tile, task=resolved.task, recipe=resolved.name,
                               seed=seed)
     calib.calib  # noqa: B018 - load now so missing/too few images fail before any export work
     extra: dict = {}

@@ -53,7 +53,14 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
     if name not in zoo.list_models():
         raise UnknownNameError("model", name, zoo.list_models())
     torch.manual_seed(seed)
-    net = zoo.create_model(name, pretrained=weights == "trained")
+    try:
+        net = zoo.create_model(name, pretrained=weights == "trained")
+    except ArtifactError as exc:
+        if weights != "trained":
+            raise
+        raise ArtifactError(exc.what, given=exc.given, allowed=exc.allowed, path=exc.path,
+                            hint="train it with edge-train, or pass --random-init to export an untrained "
+                                 "net for testing (labelled so in the manifest)") from exc
     if path is not None:
         st = require("safetensors.torch", "train", "reading checkpoints")
         try:
