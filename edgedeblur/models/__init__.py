@@ -7,7 +7,8 @@ must be multiples of; ``model.to_deploy()`` gives the export-ready form (BatchNo
 branches merged). A new architecture is one file registering its variants plus one import below.
 """
 
-from . import mnv2unet  # noqa: E402,F401  (registers its variants)
+# each family module registers its variants on import
+from . import deblurganv2, dncnn, mnv2unet, nafnet_lite, srn_lite, unet_small  # noqa: F401
 from ._macs import count_macs, count_params
 from ._method import ModelMethod, create_method
 from ._registry import (

@@ -26,6 +26,11 @@ __all__ = [
     "UpResize",
     "RepConv3x3",
     "ClampResidualHead",
+    "ResBlock",
+    "SimpleGate",
+    "SimplifiedChannelAttention",
+    "NAFBlockLite",
+    "fold_bn_into_next_conv",
     "fuse_conv_bn",
     "fuse_for_deploy",
 ]
@@ -143,9 +148,9 @@ class UpResize(nn.Module):
     first costs 4x fewer MACs than resize-then-conv; the activation stays bounded (ReLU6).
     """
 
-    def __init__(self, cin: int, cout: int, mode: str = "bilinear") -> None:
+    def __init__(self, cin: int, cout: int, mode: str = "bilinear", act: str | None = "relu6") -> None:
         super().__init__()
-        self.proj = ConvBNAct(cin, cout, 1)
+        self.proj = ConvBNAct(cin, cout, 1, act=act)
         self.up = nn.Upsample(scale_factor=2, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -208,6 +213,113 @@ class ClampResidualHead(nn.Module):
 
     def forward(self, feats: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return torch.clamp(x + self.conv(feats), 0.0, 1.0)
+
+
+class ResBlock(nn.Module):
+    """conv-BN-ReLU6 -> conv-BN (+ skip) -> ReLU6: SRN/EDSR-style, bounded output for INT8."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(ConvBNAct(channels, channels, 3), ConvBNAct(channels, channels, 3, act=None))
+        self.act = nn.ReLU6()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+class SimpleGate(nn.Module):
+    """NAFNet's gate ``a * b`` over a channel split, with hard clamps so INT8 ranges stay bounded.
+
+    ``clip`` bounds both halves and the product (``None`` disables it: the paper's form).
+    """
+
+    def __init__(self, clip: float | None = 6.0) -> None:
+        super().__init__()
+        self.clip = clip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=1)
+        if self.clip is None:
+            return a * b
+        c = self.clip
+        return torch.clamp(torch.clamp(a, -c, c) * torch.clamp(b, -c, c), -c, c)
+
+
+class SimplifiedChannelAttention(nn.Module):
+    """NAFNet's SCA: global average pool -> 1x1 conv -> channel-wise multiply (no sigmoid)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.conv = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.conv(self.pool(x))
+
+
+def fold_bn_into_next_conv(bn: nn.BatchNorm2d, conv: nn.Conv2d) -> nn.Conv2d:
+    """Return a 1x1 conv equal to ``conv(bn(x))`` in eval mode (pre-normalisation folding).
+
+    Only exact for 1x1, ungrouped convs (no zero padding sees the BN shift), which is where
+    NAFNet puts its norms.
+    """
+    if conv.kernel_size != (1, 1) or conv.groups != 1:
+        raise ValueError("pre-BN folding needs an ungrouped 1x1 conv")
+    scale = (bn.weight if bn.affine else 1.0) / torch.sqrt(bn.running_var + bn.eps)
+    shift = (bn.bias if bn.affine else 0.0) - bn.running_mean * scale
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, 1, bias=True).to(conv.weight.device)
+    w = conv.weight.detach()
+    bias = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels)
+    with torch.no_grad():
+        fused.weight.copy_(w * scale.reshape(1, -1, 1, 1))
+        fused.bias.copy_(bias + w[:, :, 0, 0] @ shift)
+    return fused
+
+
+class NAFBlockLite(nn.Module):
+    """NAFNet block with BatchNorm in place of LayerNorm, folded away by ``fuse_``.
+
+    ``x + beta * pw2(SCA(gate(dw(pw1(norm1(x))))))``, then ``y + gamma * ffn2(gate(ffn1(norm2(y))))``.
+    On deploy the norms fold into ``pw1``/``ffn1`` and ``beta``/``gamma`` into ``pw2``/``ffn2``:
+    only 1x1/depthwise convs, clamps, multiplies, a global mean and adds remain.
+    """
+
+    def __init__(self, c: int, dw_expand: int = 2, ffn_expand: int = 2, gate_clip: float | None = 6.0):
+        super().__init__()
+        dw_c, ffn_c = c * dw_expand, c * ffn_expand
+        self.norm1: nn.Module = nn.BatchNorm2d(c)
+        self.pw1 = nn.Conv2d(c, dw_c, 1)
+        self.dw = nn.Conv2d(dw_c, dw_c, 3, 1, 1, groups=dw_c)
+        self.gate = SimpleGate(gate_clip)
+        self.sca = SimplifiedChannelAttention(dw_c // 2)
+        self.pw2 = nn.Conv2d(dw_c // 2, c, 1)
+        self.norm2: nn.Module = nn.BatchNorm2d(c)
+        self.ffn1 = nn.Conv2d(c, ffn_c, 1)
+        self.ffn2 = nn.Conv2d(ffn_c // 2, c, 1)
+        # NAFNet starts every block as the identity (beta = gamma = 0)
+        self.beta: nn.Parameter | None = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.gamma: nn.Parameter | None = nn.Parameter(torch.zeros(1, c, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pw2(self.sca(self.gate(self.dw(self.pw1(self.norm1(x))))))
+        y = x + (y if self.beta is None else y * self.beta)
+        z = self.ffn2(self.gate(self.ffn1(self.norm2(y))))
+        return y + (z if self.gamma is None else z * self.gamma)
+
+    def fuse_(self) -> None:
+        """Fold both norms into the following 1x1 convs and the layer scales into the last ones."""
+        if self.beta is None:
+            return
+        self.pw1 = fold_bn_into_next_conv(self.norm1, self.pw1)
+        self.ffn1 = fold_bn_into_next_conv(self.norm2, self.ffn1)
+        with torch.no_grad():
+            for conv, scale in ((self.pw2, self.beta), (self.ffn2, self.gamma)):
+                conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
+                conv.bias.mul_(scale.reshape(-1))
+        self.norm1 = nn.Identity()
+        self.norm2 = nn.Identity()
+        self.beta = None
+        self.gamma = None
 
 
 def fuse_for_deploy(model: nn.Module) -> nn.Module:
