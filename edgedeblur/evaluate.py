@@ -59,6 +59,7 @@ class ImageScore:
     megapixels: float
     input_psnr: float
     kernel: str | None = None
+    cpu_seconds: float | None = None  # process CPU time of restore: robust on a busy machine
 
     @property
     def seconds_per_mp(self) -> float:
@@ -101,9 +102,16 @@ class EvalResult:
 
     @property
     def seconds_per_mp(self) -> float:
-        """Total restore time over total megapixels (robust to a mix of image sizes)."""
+        """Total restore (wall) time over total megapixels (robust to a mix of image sizes)."""
         mp = sum(s.megapixels for s in self.scores)
         return sum(s.seconds for s in self.scores) / mp if mp else float("nan")
+
+    @property
+    def cpu_seconds_per_mp(self) -> float:
+        """Total restore CPU time (all threads of this process) over total megapixels."""
+        mp = sum(s.megapixels for s in self.scores)
+        cpu = [s.cpu_seconds for s in self.scores]
+        return sum(cpu) / mp if mp and None not in cpu else float("nan")  # type: ignore[arg-type]
 
     def summary(self) -> dict[str, object]:
         """The top-level ``summary`` object of the JSON report."""
@@ -111,6 +119,7 @@ class EvalResult:
             "psnr": _round(self.psnr, 4),
             "ssim": _round(self.ssim, 5),
             "seconds_per_mp": _round(self.seconds_per_mp, 4),
+            "cpu_seconds_per_mp": _round(self.cpu_seconds_per_mp, 4),
             "input_psnr": _round(self.input_psnr, 4),
             "images": len(self.scores),
             "failed": len(self.failures),
@@ -302,7 +311,7 @@ def _accepts(method: object, keyword: str) -> bool:
 
 
 def _restore_timed(method: object, image: np.ndarray, kernel: np.ndarray | None,
-                   sigma: float | None, oracle: bool = True) -> tuple[np.ndarray, float]:
+                   sigma: float | None, oracle: bool = True) -> tuple[np.ndarray, tuple[float, float]]:
     """Call ``restore`` with the side information: the true kernel/sigma.
 
     A method that declares ``needs_kernel``/``needs_sigma`` always gets them. With ``oracle``
@@ -314,9 +323,9 @@ def _restore_timed(method: object, image: np.ndarray, kernel: np.ndarray | None,
                                ("sigma", sigma, getattr(method, "needs_sigma", False))):
         if needed or (oracle and value is not None and _accepts(method, key)):
             kwargs[key] = value
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     out = method.restore(image, **kwargs)  # type: ignore[attr-defined]
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     out = np.asarray(out)
     if out.shape != image.shape and not (out.ndim == 3 and out.shape[:2] == image.shape[:2]
                                          and image.ndim == 2 and out.shape[2] == 1):
@@ -324,18 +333,19 @@ def _restore_timed(method: object, image: np.ndarray, kernel: np.ndarray | None,
             "method returned an image of another shape",
             given=f"{out.shape} for an input of {image.shape}",
         )
-    return out.reshape(image.shape), seconds
+    return out.reshape(image.shape), (seconds, cpu)
 
 
 def _score(name: str, clean: np.ndarray, degraded: np.ndarray, restored: np.ndarray,
-           seconds: float, protocol: dict[str, object], kernel: str | None) -> ImageScore:
+           timing: tuple[float, float], protocol: dict[str, object], kernel: str | None) -> ImageScore:
     border = int(protocol["crop_border"])  # type: ignore[arg-type]
     y = bool(protocol["y_channel"])
     return ImageScore(
         name=name,
         psnr=psnr(clean, restored, border=border, y_channel=y),
         ssim=ssim(clean, restored, border=border, y_channel=y),
-        seconds=seconds,
+        seconds=timing[0],
+        cpu_seconds=timing[1],
         megapixels=clean.shape[0] * clean.shape[1] / 1e6,
         input_psnr=psnr(clean, degraded, border=border, y_channel=y),
         kernel=kernel,
@@ -419,8 +429,8 @@ def evaluate(
             degraded, true_kernel, sigma = degrader.apply(
                 to_float(clean), image_seed(seed, index, k_index), kernel
             )
-            restored, seconds = _restore_timed(method, degraded, true_kernel, sigma, oracle)
-            result.scores.append(_score(path.name, clean, degraded, restored, seconds, protocol, kname))
+            restored, timing = _restore_timed(method, degraded, true_kernel, sigma, oracle)
+            result.scores.append(_score(path.name, clean, degraded, restored, timing, protocol, kname))
             if on_score is not None:
                 on_score(result.scores[-1])
         except EdgeDeblurError as exc:
@@ -511,8 +521,8 @@ def evaluate_paired(
                     given=f"{degraded8.shape} vs {clean.shape} ({clean_path.name})",
                 )
             degraded = to_float(degraded8)
-            restored, seconds = _restore_timed(method, degraded, kernel_array, sigma, oracle)
-            result.scores.append(_score(path.name, clean, degraded, restored, seconds, protocol, kname))
+            restored, timing = _restore_timed(method, degraded, kernel_array, sigma, oracle)
+            result.scores.append(_score(path.name, clean, degraded, restored, timing, protocol, kname))
             if on_score is not None:
                 on_score(result.scores[-1])
         except EdgeDeblurError as exc:

@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         print(result.format_table())
     print(f"method {result.method} | {result.degradation} | {len(result.scores)} images: "
           f"PSNR {result.psnr:.2f} dB, SSIM {result.ssim:.4f}, {result.seconds_per_mp:.3f} s/MP "
+          f"(CPU {result.cpu_seconds_per_mp:.3f} s/MP) "
           f"(input {result.input_psnr:.2f} dB)")
     if args.json:
         result.write_json(args.json)
