@@ -139,15 +139,31 @@ def jpeg_compress(image: np.ndarray, quality: int) -> np.ndarray:
     return (dec.astype(np.float32) / 255.0).astype(np.float32)
 
 
+def _pow(x: np.ndarray, exponent: float) -> np.ndarray:
+    """x ** exponent for x >= 0, float32; OpenCV's SIMD pow is ~4x faster than numpy's here."""
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - numpy fallback
+        return np.power(x, np.float32(exponent))
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, 1)
+    return cv2.pow(flat, exponent).reshape(x.shape)
+
+
 def srgb_to_linear(image: np.ndarray) -> np.ndarray:
     """The sRGB transfer function inverted (IEC 61966-2-1), sign-preserving for unclipped data."""
-    a = np.abs(image)
-    lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
-    return (np.sign(image) * lin).astype(np.float32)
+    x = np.asarray(image, dtype=np.float32)
+    a = np.abs(x)
+    out = _pow((a + np.float32(0.055)) * np.float32(1 / 1.055), 2.4)
+    low = a <= np.float32(0.04045)
+    np.copyto(out, a * np.float32(1 / 12.92), where=low)
+    return np.copysign(out, x)
 
 
 def linear_to_srgb(image: np.ndarray) -> np.ndarray:
     """The sRGB transfer function (IEC 61966-2-1), sign-preserving for unclipped data."""
-    a = np.abs(image)
-    srgb = np.where(a <= 0.0031308, a * 12.92, 1.055 * a ** (1 / 2.4) - 0.055)
-    return (np.sign(image) * srgb).astype(np.float32)
+    x = np.asarray(image, dtype=np.float32)
+    a = np.abs(x)
+    out = _pow(a, 1 / 2.4) * np.float32(1.055) - np.float32(0.055)
+    low = a <= np.float32(0.0031308)
+    np.copyto(out, a * np.float32(12.92), where=low)
+    return np.copysign(out, x)
