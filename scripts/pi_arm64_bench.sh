@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Emulated Raspberry Pi (64-bit Raspberry Pi OS = Debian bookworm arm64) run of the edge runtime.
+#
+# 1. debootstrap a bookworm arm64 root (first stage; the .debs are unpacked with dpkg-deb so
+#    no binfmt_misc registration is needed: containers often cannot mount it);
+# 2. run the root's own aarch64 python3 under qemu-aarch64-static (-L ROOT) and pip-install the
+#    runtime (numpy, pillow, ai-edge-litert's aarch64 wheel) into ROOT/opt/site;
+# 3. edge-bench the INT8 TFLite model there (in-process rows: --no-isolate, since exec'ing a
+#    child aarch64 process also needs binfmt), and restore the shipped eval set;
+# 4. compare the arm64 outputs with the same restore on x86: they must agree within
+#    quantization tolerance (a couple of output quantization steps).
+#
+# Slow (emulation is 10-50x slower) and needs root + network: not for CI.
+# Usage: sudo scripts/pi_arm64_bench.sh [ARTIFACT.tflite] [WORKDIR]
+set -euo pipefail
+
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+ARTIFACT="${1:-$REPO/build/bench-artifacts/mnv2unet_s_denoise.tflite-int8.tflite}"
+WORK="${2:-$REPO/build/pi-arm64}"
+ROOT="$WORK/root"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+HOST_PY="${HOST_PY:-$REPO/.venv/bin/python}"
+PKGS="python3,python3-pip,python3-venv,libstdc++6,zlib1g,libjpeg62-turbo,libpng16-16"
+
+log() { printf '\n== %s: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+[ -f "$ARTIFACT" ] || { echo "artifact not found: $ARTIFACT (run benchmarks/runtime_bench_report.py first)" >&2; exit 2; }
+command -v debootstrap >/dev/null && command -v qemu-aarch64-static >/dev/null || {
+  log "installing debootstrap and qemu-user-static"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap qemu-user-static
+}
+mkdir -p "$WORK"
+
+if [ ! -x "$ROOT/usr/bin/python3" ]; then
+  log "debootstrap --foreign bookworm arm64 into $ROOT"
+  debootstrap --foreign --arch=arm64 --variant=minbase --include="$PKGS" bookworm "$ROOT" "$MIRROR"
+  log "unpacking $(ls "$ROOT"/var/cache/apt/archives/*.deb | wc -l) packages with dpkg-deb"
+  for deb in "$ROOT"/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
+fi
+
+PY=(qemu-aarch64-static -L "$ROOT" "$ROOT/usr/bin/python3")
+log "arm64 python: $("${PY[@]}" -c 'import platform,sys; print(platform.machine(), sys.version.split()[0])')"
+
+SITE="$ROOT/opt/site"
+if [ ! -d "$SITE/ai_edge_litert" ]; then
+  log "pip install numpy pillow ai-edge-litert (aarch64 wheels) into $SITE"
+  "${PY[@]}" -m pip install --quiet --no-compile --target "$SITE" "numpy>=1.24" "pillow>=10" "ai-edge-litert>=1.2"
+fi
+export PYTHONPATH="$SITE:$REPO"
+export PYTHONDONTWRITEBYTECODE=1
+
+OUT="$WORK/out"; mkdir -p "$OUT"
+RESTORE='
+import sys, numpy as np
+from edgedeblur.runtime import load
+from edgedeblur.bench.evalset import load_evalset
+r = load(sys.argv[1], threads=1)
+outs = {name: r.restore(deg) for name, deg, _ in load_evalset(r.manifest.data["model"]["task"] if r.manifest.data["model"]["task"] == "denoise" else "deblur")}
+np.savez(sys.argv[2], **outs)
+print(r.info)
+'
+log "restore the eval set on x86 ($HOST_PY)"
+"$HOST_PY" -c "$RESTORE" "$ARTIFACT" "$OUT/x86.npz"
+log "restore the eval set on emulated arm64"
+time "${PY[@]}" -c "$RESTORE" "$ARTIFACT" "$OUT/arm64.npz"
+
+log "edge-bench on emulated arm64 (tile latency + accuracy; latency is emulation, not a Pi)"
+time "${PY[@]}" -m edgedeblur.cli.bench "$ARTIFACT" --threads 1 --runs 3 --warmup 1 --frames none \
+  --no-isolate -o "$OUT/arm64-emulated.jsonl" || true
+
+log "compare arm64 vs x86 outputs"
+"$HOST_PY" - "$OUT/x86.npz" "$OUT/arm64.npz" "$ARTIFACT" <<'PYEOF'
+import json, sys, numpy as np
+from edgedeblur.runtime import Manifest
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+scale = Manifest.read(sys.argv[3]).output.scale or 1 / 255
+tol = max(2, int(np.ceil(2 * scale * 255)))  # two output quantization steps, in 8-bit levels
+worst = 0
+for k in a.files:
+    d = int(np.abs(a[k].astype(int) - b[k].astype(int)).max())
+    frac = float((a[k] != b[k]).mean())
+    worst = max(worst, d)
+    print(f"{k}: max |x86 - arm64| = {d} levels, {100 * frac:.2f}% of values differ")
+print(json.dumps({"max_abs_diff_levels": worst, "tolerance_levels": tol, "passed": worst <= tol}))
+sys.exit(0 if worst <= tol else 1)
+PYEOF
