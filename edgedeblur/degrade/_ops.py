@@ -153,7 +153,7 @@ def srgb_to_linear(image: np.ndarray) -> np.ndarray:
     """The sRGB transfer function inverted (IEC 61966-2-1), sign-preserving for unclipped data."""
     x = np.asarray(image, dtype=np.float32)
     a = np.abs(x)
-    out = _pow((a + np.float32(0.055)) * np.float32(1 / 1.055), 2.4)
+    out = np.asarray(_pow((a + np.float32(0.055)) * np.float32(1 / 1.055), 2.4))
     low = a <= np.float32(0.04045)
     np.copyto(out, a * np.float32(1 / 12.92), where=low)
     return np.copysign(out, x)
@@ -163,7 +163,7 @@ def linear_to_srgb(image: np.ndarray) -> np.ndarray:
     """The sRGB transfer function (IEC 61966-2-1), sign-preserving for unclipped data."""
     x = np.asarray(image, dtype=np.float32)
     a = np.abs(x)
-    out = _pow(a, 1 / 2.4) * np.float32(1.055) - np.float32(0.055)
+    out = np.asarray(_pow(a, 1 / 2.4) * np.float32(1.055) - np.float32(0.055))
     low = a <= np.float32(0.0031308)
     np.copyto(out, a * np.float32(12.92), where=low)
     return np.copysign(out, x)
