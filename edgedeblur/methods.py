@@ -28,7 +28,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import InvalidInputError, UnknownNameError
+from .errors import ConfigError, InvalidInputError, UnknownNameError
 
 __all__ = [
     "Method",
@@ -107,6 +107,7 @@ def get_method(name: str, **options: object) -> Method:
     _ensure_builtin()
     factory = _REGISTRY.get(name)
     if factory is not None:
+        _check_options(name, factory, options)
         return factory(**options)
     method = _learned_method(name, options)
     if method is not None:
@@ -117,6 +118,25 @@ def get_method(name: str, **options: object) -> Method:
         list_methods(),
         **({"hint": f"no such file either: {name}"} if _looks_like_path(name) else {}),
     )
+
+
+def _check_options(name: str, factory: MethodFactory, options: dict[str, object]) -> None:
+    """Turn a misspelt option into a ConfigError listing the real ones (not a bare TypeError)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return
+    try:
+        signature.bind(**options)
+    except TypeError:
+        accepted = [p for p in signature.parameters if p not in ("self", "args", "kwargs")]
+        raise ConfigError(
+            f"method {name!r} does not take these options",
+            given=", ".join(sorted(options)),
+            allowed=", ".join(accepted) or "no options",
+        ) from None
 
 
 def _zoo_names() -> list[str]:

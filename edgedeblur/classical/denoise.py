@@ -20,10 +20,12 @@ __all__ = ["NLMOpenCV", "NLMSkimage", "BM3D", "estimate_sigma"]
 
 log = logging.getLogger("edgedeblur.classical")
 
-#: OpenCV's filter strength as a multiple of sigma (used for luminance and colour). Measured
-#: on 6 BSDS500 training crops, 128 px, sigma 15/25/50: h/sigma 0.5-0.6 best (28.2/25.5/22.8 dB),
-#: 1.0 is 1.5-2.3 dB worse, 0.3 collapses at sigma 50 (see .notes/classical.md).
+#: OpenCV's filter strength as a multiple of sigma, colour (Lab luminance and colour) and grey.
+#: Colour, 6 BSDS500 training crops, 128 px, sigma 15/25/50: h/sigma 0.5-0.6 best
+#: (28.2/25.5/22.8 dB); 1.0 is 1.5-2.3 dB worse, 0.3 collapses at sigma 50.
+#: Grey, 6 Train400 crops: 0.8-1.0 best (29.0/26.5/24.1 dB); 0.55 is 4-6 dB worse.
 OPENCV_H_PER_SIGMA = 0.55
+OPENCV_H_PER_SIGMA_GREY = 0.9
 #: scikit-image's recommendation: with ``sigma`` given, h slightly below sigma (0.8 sigma).
 SKIMAGE_H_PER_SIGMA = 0.8
 
@@ -65,7 +67,7 @@ class NLMOpenCV(_Denoiser):
     """OpenCV fast non-local means (``fastNlMeansDenoisingColored`` / ``fastNlMeansDenoising``).
 
     Works on 8-bit data internally (OpenCV's colour NLM needs uint8), so 16-bit inputs are
-    denoised at 8-bit precision. ``h = OPENCV_H_PER_SIGMA * sigma`` for luminance and colour.
+    denoised at 8-bit precision. ``h = 0.55 sigma`` (colour) or ``0.9 sigma`` (grey), measured.
     Options: ``template`` (patch size, 7), ``search`` (search window, 21).
     """
 
@@ -80,7 +82,8 @@ class NLMOpenCV(_Denoiser):
         self, image: np.ndarray, *, kernel: np.ndarray | None, sigma: float | None
     ) -> np.ndarray:
         cv2 = require("cv2", "classical", "the nlm-opencv method")
-        h = OPENCV_H_PER_SIGMA * self._sigma(image, sigma)
+        per_sigma = OPENCV_H_PER_SIGMA if image.ndim == 3 else OPENCV_H_PER_SIGMA_GREY
+        h = per_sigma * self._sigma(image, sigma)
         data = (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         if data.ndim == 3:
             bgr = np.ascontiguousarray(data[..., ::-1])
