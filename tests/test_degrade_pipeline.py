@@ -64,6 +64,13 @@ def test_srgb_transfer_round_trip_and_known_value() -> None:
     x = np.linspace(0, 1, 1001, dtype=np.float32)
     assert np.allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=2e-6)
     assert float(srgb_to_linear(np.float32(0.5))) == pytest.approx(0.21404, abs=1e-4)
+    # unclipped data (paper protocol, noise before clipping): the curve mirrored through 0
+    y = np.linspace(-0.3, 1.3, 2001).astype(np.float32)
+    a = np.abs(y.astype(np.float64))
+    want = np.sign(y) * np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
+    assert np.allclose(srgb_to_linear(y), want, atol=1e-6)
+    want = np.sign(y) * np.where(a <= 0.0031308, a * 12.92, 1.055 * a ** (1 / 2.4) - 0.055)
+    assert np.allclose(linear_to_srgb(y), want, atol=1e-6)
 
 
 def test_jpeg_quality_orders_the_error() -> None:
