@@ -71,6 +71,16 @@ def test_paper_protocol_saves_unclipped_float(clean_folder, tmp_path) -> None:
     assert np.array_equal(np.load(out / "01.kernel.npy"), np.ones((1, 1), np.float32))
 
 
+def test_srgb_protocol_noise_has_sigma_in_the_file(clean_folder, tmp_path) -> None:
+    out = tmp_path / "srgb"
+    assert main([str(clean_folder / "grey"), str(out), "--noise", "gaussian:sigma=10", "--protocol", "srgb"]) == 0
+    noisy = read_image(out / "01.png").astype(np.float64)
+    clean = read_image(clean_folder / "grey" / "01.png").astype(np.float64)
+    inside = (clean > 40) & (clean < 215)  # away from clipping
+    assert (noisy - clean)[inside].std() == pytest.approx(np.sqrt(10**2 + 1 / 12), rel=0.04)
+    assert json.loads((out / "01.json").read_text())["drawn"]["domain"] == "srgb"
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

@@ -23,14 +23,18 @@ examples:
   edge-degrade clean/ out/ --blur levin --noise poisson-gaussian:gain=0.01,read=0.002 --jpeg 90
   edge-degrade clean/ out/ --blur "motion:length=5-25,angle=0-180|defocus:radius=1-4"
   edge-degrade cbsd68/ noisy25/ --noise gaussian:sigma=25 --protocol paper
+  edge-degrade photos/ noisy/ --noise gaussian:sigma=15 --protocol srgb
 
 blur specs:  {blur}
 noise specs: {noise}
 
 The camera protocol (default) blurs and adds sensor noise in linear light, then applies the
-sRGB gamma, rounds to 8 bit and optionally JPEG-compresses. The paper protocol adds noise in
-float to the [0,1] image with no gamma, clipping or rounding (the published denoising numbers);
-its exact float result is saved as <name>.npy next to the 8-bit PNG.
+sRGB gamma, rounds to 8 bit and optionally JPEG-compresses; a Gaussian sigma is then a sensor
+(linear) sigma, which the gamma curve amplifies in the shadows. The srgb protocol does the same
+in gamma space (noise of exactly sigma in the saved file, clipped and rounded to 8 bit). The
+paper protocol adds noise in float to the [0,1] image with no gamma, clipping or rounding (the
+published denoising numbers); its exact float result is saved as <name>.npy next to the PNG.
+Outputs are 8-bit PNGs whatever the input bit depth.
 """
 
 
@@ -50,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--noise", default=None, metavar="SPEC", help="noise spec, e.g. gaussian:sigma=25 (default: none)")
     parser.add_argument("--jpeg", default=None, metavar="Q", help="JPEG quality 1-100 or range 70-95 (default: none)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; each file gets [seed, crc32(name)] (default 0)")
-    parser.add_argument("--protocol", choices=("camera", "paper"), default="camera",
-                        help="camera: linear light, clip, 8 bit (default); paper: float noise, no gamma/clip/rounding")
+    parser.add_argument("--protocol", choices=("camera", "srgb", "paper"), default="camera",
+                        help="camera: linear light, clip, 8 bit (default); srgb: the same in gamma space; "
+                        "paper: float noise, no gamma/clip/rounding")
     parser.add_argument("--border", choices=("reflect", "symmetric", "wrap", "constant"), default="reflect",
                         help="how blur treats the image border (default reflect)")
     parser.add_argument("--no-kernel-png", action="store_true", help="do not write the .kernel.png pictures")
@@ -67,9 +72,9 @@ def _make_spec(args: argparse.Namespace):  # noqa: ANN202
     paper = args.protocol == "paper"
     if paper and args.jpeg is not None:
         raise ConfigError("--jpeg cannot be used with --protocol paper (it needs 8-bit rounding)",
-                          hint="drop --jpeg or use --protocol camera")
-    return parse_degradation(args.blur, args.noise, args.jpeg, linear=not paper, clip=not paper,
-                             quantize=not paper, border=args.border)
+                          hint="drop --jpeg or use --protocol srgb")
+    return parse_degradation(args.blur, args.noise, args.jpeg, linear=args.protocol == "camera",
+                             clip=not paper, quantize=not paper, border=args.border)
 
 
 def _check_folders(src: Path, out: Path) -> None:

@@ -46,7 +46,9 @@ DELTA = np.ones((1, 1), np.float32)
 class DegradeResult:
     """What ``degrade`` returns: the degraded image, the kernel used (1x1 delta when no blur),
     the clean image (float32, as given), and ``info`` with the values drawn for this image
-    (``blur``/``noise`` as concrete spec strings, ``sigma`` on the 0-255 scale when Gaussian)."""
+    (``blur``/``noise`` as concrete spec strings, ``sigma`` on the 0-255 scale when Gaussian,
+    ``domain``: ``linear`` when blur and noise ran in linear light, else ``srgb``). A linear-light
+    sigma is not the noise level of the saved file: the gamma curve amplifies it in the shadows."""
 
     degraded: np.ndarray
     kernel: np.ndarray
@@ -216,7 +218,7 @@ def degrade(
     if legacy and (spec.blur or kernel is not None or any(n.kind != "gaussian" for n in spec.noise) or spec.jpeg):
         raise ConfigError("a RandomState only replays Gaussian noise without blur (paper protocol)",
                           hint="pass an int seed or np.random.default_rng(seed) instead")
-    info: dict[str, object] = {}
+    info: dict[str, object] = {"domain": "linear" if spec.linear else "srgb"}
     if kernel is not None:
         k = validate_kernel(kernel)
         info["blur"] = "given"
