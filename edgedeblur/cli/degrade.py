@@ -25,8 +25,10 @@ examples:
   edge-degrade cbsd68/ noisy25/ --noise gaussian:sigma=25 --protocol paper
   edge-degrade photos/ noisy/ --noise gaussian:sigma=15 --protocol srgb
 
-blur specs:  {blur}
-noise specs: {noise}
+blur specs:
+{blur}
+noise specs:
+{noise}
 
 The camera protocol (default) blurs and adds sensor noise in linear light, then applies the
 sRGB gamma, rounds to 8 bit and optionally JPEG-compresses; a Gaussian sigma is then a sensor
@@ -38,6 +40,12 @@ Outputs are 8-bit PNGs whatever the input bit depth.
 """
 
 
+def _wrap(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..degrade import BLUR_FORMS, NOISE_FORMS
 
@@ -45,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="edge-degrade",
         description="Degrade clean images (blur, camera noise, JPEG) reproducibly, saving the "
         "kernel and a JSON sidecar (spec + seed) for each image.",
-        epilog=EPILOG.format(blur=BLUR_FORMS, noise=NOISE_FORMS),
+        epilog=EPILOG.format(blur=_wrap(BLUR_FORMS), noise=_wrap(NOISE_FORMS)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("src", type=Path, help="a clean image, or a folder of them (searched recursively)")
