@@ -30,9 +30,8 @@ static uint8_t q16_to_u8(int32_t v)
     return (uint8_t)(v > 255 ? 255 : v);
 }
 
-void edb_yuv_to_rgb(edb_yuv_range r, uint8_t y, uint8_t u, uint8_t v, uint8_t rgb[3])
+static inline void yuv_to_rgb(const coeffs *k, uint8_t y, uint8_t u, uint8_t v, uint8_t rgb[3])
 {
-    const coeffs *k = pick(r);
     int32_t yy = k->ky * ((int32_t)y - k->y_off);
     int32_t uu = (int32_t)u - 128, vv = (int32_t)v - 128;
     rgb[0] = q16_to_u8(yy + k->rv * vv);
@@ -40,20 +39,67 @@ void edb_yuv_to_rgb(edb_yuv_range r, uint8_t y, uint8_t u, uint8_t v, uint8_t rg
     rgb[2] = q16_to_u8(yy + k->bu * uu);
 }
 
-uint8_t edb_rgb_to_y(edb_yuv_range r, const uint8_t rgb[3])
+static inline uint8_t rgb_to_y(const coeffs *k, const uint8_t rgb[3])
 {
-    const coeffs *k = pick(r);
     return q16_to_u8(k->yr * rgb[0] + k->yg * rgb[1] + k->yb * rgb[2] + k->y_add);
 }
 
-void edb_rgb4_to_uv(edb_yuv_range r, int32_t rs, int32_t gs, int32_t bs, uint8_t uv[2])
+static inline void rgb4_to_uv(const coeffs *k, int32_t rs, int32_t gs, int32_t bs, uint8_t uv[2])
 {
     /* sums of four pixels: Q18 after the multiply; +128 offset, round, clamp. */
-    const coeffs *k = pick(r);
     int32_t u = k->ur * rs + k->ug * gs + k->ub * bs + (128 << 18);
     int32_t v = k->vr * rs + k->vg * gs + k->vb * bs + (128 << 18);
     u = u < 0 ? 0 : (u + (1 << 17)) >> 18;
     v = v < 0 ? 0 : (v + (1 << 17)) >> 18;
     uv[0] = (uint8_t)(u > 255 ? 255 : u);
     uv[1] = (uint8_t)(v > 255 ? 255 : v);
+}
+
+void edb_yuv_to_rgb(edb_yuv_range r, uint8_t y, uint8_t u, uint8_t v, uint8_t rgb[3])
+{
+    yuv_to_rgb(pick(r), y, u, v, rgb);
+}
+
+uint8_t edb_rgb_to_y(edb_yuv_range r, const uint8_t rgb[3]) { return rgb_to_y(pick(r), rgb); }
+
+void edb_rgb4_to_uv(edb_yuv_range r, int32_t rs, int32_t gs, int32_t bs, uint8_t uv[2])
+{
+    rgb4_to_uv(pick(r), rs, gs, bs, uv);
+}
+
+/* n pixels of an NV12 row from column x0 (padded past the frame) -> packed RGB. */
+void edb_nv12_row_to_rgb(edb_yuv_range r, const uint8_t *yrow, const uint8_t *uvrow, int32_t x0,
+                         int32_t n, int32_t width, int32_t edge, uint8_t *rgb)
+{
+    const coeffs *k = pick(r);
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        int32_t x = x0 + i < width ? x0 + i : edb_pad_index(x0 + i, width, edge);
+        const uint8_t *uv = uvrow + (size_t)(x / 2) * 2u;
+        yuv_to_rgb(k, yrow[x], uv[0], uv[1], rgb + 3 * (size_t)i);
+    }
+}
+
+/* Two finished accumulator rows (RGB) -> two luma rows and one interleaved chroma row. */
+void edb_acc_rows_to_nv12(edb_yuv_range r, const int32_t *b0, const int32_t *b1, int32_t width,
+                          uint8_t *y0, uint8_t *y1, uint8_t *uv)
+{
+    const coeffs *k = pick(r);
+    int32_t x, c;
+    for (x = 0; x < width; x += 2) {
+        uint8_t px[4][3];
+        int32_t sum[3];
+        for (c = 0; c < 3; c++) {
+            px[0][c] = edb_acc_to_u8(b0[3 * x + c]);
+            px[1][c] = edb_acc_to_u8(b0[3 * x + 3 + c]);
+            px[2][c] = edb_acc_to_u8(b1[3 * x + c]);
+            px[3][c] = edb_acc_to_u8(b1[3 * x + 3 + c]);
+            sum[c] = px[0][c] + px[1][c] + px[2][c] + px[3][c];
+        }
+        y0[x] = rgb_to_y(k, px[0]);
+        y0[x + 1] = rgb_to_y(k, px[1]);
+        y1[x] = rgb_to_y(k, px[2]);
+        y1[x + 1] = rgb_to_y(k, px[3]);
+        rgb4_to_uv(k, sum[0], sum[1], sum[2], uv + x);
+    }
 }

@@ -41,4 +41,19 @@ static inline int32_t edb_pad_index(int32_t i, int32_t n, int32_t edge)
 
 size_t edb_dtype_size(edb_dtype d);
 
+/* accumulator (pixel * 2^21) -> uint8 with io.from_float's rule: clip to [0, 1], then
+ * floor(x * 255 + 0.5). */
+static inline uint8_t edb_acc_to_u8(int32_t acc)
+{
+    if (acc <= 0) return 0;
+    acc = (int32_t)(((uint32_t)acc + (1u << (EDB_ACC_SHIFT - 1))) >> EDB_ACC_SHIFT);
+    return (uint8_t)(acc > 255 ? 255 : acc);
+}
+
+/* Row kernels in edb_color.c (one call per row so the conversions inline). */
+void edb_nv12_row_to_rgb(edb_yuv_range r, const uint8_t *yrow, const uint8_t *uvrow, int32_t x0,
+                         int32_t n, int32_t width, int32_t edge, uint8_t *rgb);
+void edb_acc_rows_to_nv12(edb_yuv_range r, const int32_t *b0, const int32_t *b1, int32_t width,
+                          uint8_t *y0, uint8_t *y1, uint8_t *uv);
+
 #endif

@@ -104,7 +104,7 @@ static int mul_ok(size_t a, size_t b, size_t *out)
     return 1;
 }
 
-static edb_status layout_bytes(const edb_contract *c, int32_t w, const int32_t g[5], size_t parts[3])
+static edb_status layout_bytes(const edb_contract *c, int32_t w, const int32_t g[5], size_t parts[4])
 {
     size_t band, ny, nx, t;
     int32_t ty = edb_axis_count(g[0], g[2], g[4]), tx = edb_axis_count(g[1], g[3], g[4]);
@@ -115,7 +115,9 @@ static edb_status layout_bytes(const edb_contract *c, int32_t w, const int32_t g
     parts[0] = ALIGN8(band);
     parts[1] = ALIGN8(ny);
     parts[2] = ALIGN8(nx);
-    if (parts[0] < band || parts[0] + parts[1] < parts[0] || parts[0] + parts[1] + parts[2] < parts[2])
+    parts[3] = ALIGN8((size_t)g[3] * 3u);
+    if (parts[0] < band || parts[0] + parts[1] < parts[0] || parts[0] + parts[1] + parts[2] < parts[2] ||
+        parts[0] + parts[1] + parts[2] + parts[3] < parts[3])
         return EDB_ERR_TOO_LARGE;
     return EDB_OK;
 }
@@ -135,13 +137,13 @@ edb_status edb_plan_work_bytes(const edb_contract *c, edb_format format, int32_t
                                int32_t height, size_t *bytes)
 {
     int32_t g[5];
-    size_t parts[3];
+    size_t parts[4];
     edb_status s;
     if (!c || !bytes) return EDB_ERR_NULL;
     if ((s = check_frame(c, format, width, height)) != EDB_OK) return s;
     geometry(c, width, height, g);
     if ((s = layout_bytes(c, width, g, parts)) != EDB_OK) return s;
-    *bytes = parts[0] + parts[1] + parts[2];
+    *bytes = parts[0] + parts[1] + parts[2] + parts[3];
     return EDB_OK;
 }
 
@@ -215,7 +217,7 @@ edb_status edb_plan_init(edb_plan *plan, const edb_contract *c, edb_format forma
                          size_t work_bytes)
 {
     int32_t g[5];
-    size_t parts[3];
+    size_t parts[4];
     edb_status s;
     if (!plan || !c || !work) return EDB_ERR_NULL;
     memset(plan, 0, sizeof *plan);
@@ -223,7 +225,7 @@ edb_status edb_plan_init(edb_plan *plan, const edb_contract *c, edb_format forma
     if ((s = check_frame(c, format, width, height)) != EDB_OK) return s;
     geometry(c, width, height, g);
     if ((s = layout_bytes(c, width, g, parts)) != EDB_OK) return s;
-    if (work_bytes < parts[0] + parts[1] + parts[2]) return EDB_ERR_BUFFER_SMALL;
+    if (work_bytes < parts[0] + parts[1] + parts[2] + parts[3]) return EDB_ERR_BUFFER_SMALL;
     if ((uintptr_t)work & 7u) return EDB_ERR_ARG; /* int32 band needs alignment */
     plan->c = *c;
     plan->format = format;
@@ -242,10 +244,11 @@ edb_status edb_plan_init(edb_plan *plan, const edb_contract *c, edb_format forma
     plan->in_elems = (size_t)g[2] * (size_t)g[3] * (size_t)c->channels;
     plan->band_rows = (size_t)g[2] + 1;
     plan->work = (uint8_t *)work;
-    plan->work_bytes = parts[0] + parts[1] + parts[2];
+    plan->work_bytes = parts[0] + parts[1] + parts[2] + parts[3];
     plan->band = (int32_t *)work;
     plan->wy = (uint16_t *)(void *)(plan->work + parts[0]);
     plan->wx = (uint16_t *)(void *)(plan->work + parts[0] + parts[1]);
+    plan->rowbuf = plan->work + parts[0] + parts[1] + parts[2];
     axis_weights(plan->wy, g[0], g[2], g[4], plan->tiles_y);
     axis_weights(plan->wx, g[1], g[3], g[4], plan->tiles_x);
     build_luts(plan);

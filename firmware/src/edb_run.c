@@ -63,28 +63,59 @@ static void fetch(const edb_plan *p, const edb_image *im, int32_t y, int32_t x, 
     }
 }
 
-static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32_t x0, void *in)
+/* Element strides of a tile tensor: index = pixel * ps + channel * cs. */
+static void tensor_strides(const edb_plan *p, edb_layout layout, size_t *ps, size_t *cs)
+{
+    const size_t plane = (size_t)p->tile_h * (size_t)p->tile_w;
+    *ps = layout == EDB_LAYOUT_NCHW ? 1u : (size_t)p->c.channels;
+    *cs = layout == EDB_LAYOUT_NCHW ? plane : 1u;
+}
+
+/* One tile row of source pixels as model channels into px (tile_w x 3); columns past the
+ * frame are padded. RGB24 rows inside the frame are used in place (returned pointer). */
+static const uint8_t *fetch_row(const edb_plan *p, const edb_image *im, int32_t sy, int32_t x0, uint8_t *px)
+{
+    const uint8_t *row = im->planes[0] + (size_t)sy * im->strides[0];
+    int32_t i, tw = p->tile_w;
+    if (p->format == EDB_FMT_RGB24 && x0 + tw <= p->width) return row + 3 * (size_t)x0;
+    if (p->format == EDB_FMT_NV12 && p->c.channels == 3) {
+        edb_nv12_row_to_rgb(p->yuv, row, im->planes[1] + (size_t)(sy / 2) * im->strides[1], x0, tw,
+                            p->width, p->edge_pad, px);
+        return px;
+    }
+    for (i = 0; i < tw; i++) {
+        int32_t x = x0 + i < p->width ? x0 + i : edb_pad_index(x0 + i, p->width, p->edge_pad);
+        fetch(p, im, sy, x, px + 3 * (size_t)i);
+    }
+    return px;
+}
+
+/* Pack one tile: the dtype is hoisted out of the pixel loop (one loop per element type). */
+#define EDB_PACK_LOOP(T, LUT)                                                         \
+    for (i = 0; i < tw; i++) {                                                        \
+        const uint8_t *q = rowpx + (size_t)i * step;                                  \
+        T *o = (T *)in + ((size_t)j * (size_t)tw + (size_t)i) * ps;                   \
+        for (c = 0; c < C; c++) o[(size_t)c * cs] = (T)LUT[q[c]];                     \
+    }
+
+static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32_t x0, void *in,
+                      uint8_t *rowbuf)
 {
     const int32_t C = p->c.channels, tw = p->tile_w;
-    const size_t plane = (size_t)p->tile_h * (size_t)tw;
-    const int nchw = p->c.input.layout == EDB_LAYOUT_NCHW;
     const edb_dtype dt = p->c.input.dtype;
+    size_t ps, cs;
     int32_t j, i, c;
-    uint8_t px[3];
+    tensor_strides(p, p->c.input.layout, &ps, &cs);
     for (j = 0; j < p->tile_h; j++) {
         int32_t sy = edb_pad_index(y0 + j, p->height, p->edge_pad);
-        for (i = 0; i < tw; i++) {
-            size_t pix = (size_t)j * (size_t)tw + (size_t)i;
-            fetch(p, src, sy, edb_pad_index(x0 + i, p->width, p->edge_pad), px);
-            for (c = 0; c < C; c++) {
-                size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
-                if (dt == EDB_DTYPE_FLOAT32)
-                    ((float *)in)[k] = p->in_f32[px[c]];
-                else if (dt == EDB_DTYPE_INT8)
-                    ((int8_t *)in)[k] = (int8_t)p->in_q[px[c]];
-                else
-                    ((uint8_t *)in)[k] = (uint8_t)p->in_q[px[c]];
-            }
+        const uint8_t *rowpx = fetch_row(p, src, sy, x0, rowbuf);
+        const size_t step = 3; /* fetch_row always yields 3 bytes per pixel */
+        if (dt == EDB_DTYPE_FLOAT32) {
+            EDB_PACK_LOOP(float, p->in_f32)
+        } else if (dt == EDB_DTYPE_INT8) {
+            EDB_PACK_LOOP(int8_t, p->in_q)
+        } else {
+            EDB_PACK_LOOP(uint8_t, p->in_q)
         }
     }
 }
@@ -101,32 +132,32 @@ static void accumulate(edb_plan *p, const void *out, int32_t y0, int32_t x0, int
                        int32_t band_top)
 {
     const int32_t C = p->c.channels, tw = p->tile_w;
-    const size_t plane = (size_t)p->tile_h * (size_t)tw, W = (size_t)p->width;
-    const int nchw = p->c.output.layout == EDB_LAYOUT_NCHW, f32 = p->c.output.dtype == EDB_DTYPE_FLOAT32;
+    const size_t W = (size_t)p->width;
+    const int f32 = p->c.output.dtype == EDB_DTYPE_FLOAT32;
     const uint16_t *wy = p->wy + (size_t)ty * (size_t)p->tile_h, *wx = p->wx + (size_t)tx * (size_t)tw;
     int32_t rows = p->height - y0 < p->tile_h ? p->height - y0 : p->tile_h;
     int32_t cols = p->width - x0 < tw ? p->width - x0 : tw;
+    size_t ps, cs;
     int32_t j, i, c;
+    tensor_strides(p, p->c.output.layout, &ps, &cs);
     for (j = 0; j < rows; j++) {
         int32_t *brow = p->band + ((size_t)(y0 - band_top + j) * W + (size_t)x0) * (size_t)C;
-        for (i = 0; i < cols; i++) {
-            size_t pix = (size_t)j * (size_t)tw + (size_t)i;
-            int32_t w = (int32_t)(((uint32_t)wy[j] * wx[i] + (EDB_W_ONE / 2)) >> 15);
-            for (c = 0; c < C; c++) {
-                size_t k = nchw ? (size_t)c * plane + pix : pix * (size_t)C + (size_t)c;
-                int32_t v = f32 ? qv_float(((const float *)out)[k]) : p->out_q[((const uint8_t *)out)[k]];
-                brow[(size_t)i * (size_t)C + (size_t)c] += w * v;
+        const uint32_t wyj = wy[j];
+        const size_t base = (size_t)j * (size_t)tw * ps;
+        if (f32) {
+            const float *o = (const float *)out + base;
+            for (i = 0; i < cols; i++, o += ps, brow += C) {
+                int32_t w = (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15);
+                for (c = 0; c < C; c++) brow[c] += w * qv_float(o[(size_t)c * cs]);
+            }
+        } else {
+            const uint8_t *o = (const uint8_t *)out + base;
+            for (i = 0; i < cols; i++, o += ps, brow += C) {
+                int32_t w = (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15);
+                for (c = 0; c < C; c++) brow[c] += w * p->out_q[o[(size_t)c * cs]];
             }
         }
     }
-}
-
-/* accumulator (pixel * 2^21) -> uint8 with io.from_float's rule: clip to [0, 1], then floor(x*255 + 0.5). */
-static uint8_t to_u8(int32_t acc)
-{
-    if (acc <= 0) return 0;
-    acc = (int32_t)(((uint32_t)acc + (1u << (EDB_ACC_SHIFT - 1))) >> EDB_ACC_SHIFT);
-    return (uint8_t)(acc > 255 ? 255 : acc);
 }
 
 /* Mean of three accumulators -> uint8 (Runner's grey-on-RGB-model path: mean, then round). */
@@ -140,21 +171,9 @@ static uint8_t mean3_to_u8(const int32_t *a)
 
 static void finish_nv12_rgb(const edb_plan *p, const int32_t *b0, const int32_t *b1, int32_t y, edb_image *dst)
 {
-    uint8_t *yr0 = dst->planes[0] + (size_t)y * dst->strides[0], *yr1 = yr0 + dst->strides[0];
-    uint8_t *uv = dst->planes[1] + (size_t)(y / 2) * dst->strides[1];
-    int32_t x, c;
-    for (x = 0; x < p->width; x += 2) {
-        uint8_t px[4][3];
-        int32_t sum[3] = {0, 0, 0};
-        for (c = 0; c < 3; c++) {
-            px[0][c] = to_u8(b0[3 * x + c]); px[1][c] = to_u8(b0[3 * x + 3 + c]);
-            px[2][c] = to_u8(b1[3 * x + c]); px[3][c] = to_u8(b1[3 * x + 3 + c]);
-            sum[c] = px[0][c] + px[1][c] + px[2][c] + px[3][c];
-        }
-        yr0[x] = edb_rgb_to_y(p->yuv, px[0]); yr0[x + 1] = edb_rgb_to_y(p->yuv, px[1]);
-        yr1[x] = edb_rgb_to_y(p->yuv, px[2]); yr1[x + 1] = edb_rgb_to_y(p->yuv, px[3]);
-        edb_rgb4_to_uv(p->yuv, sum[0], sum[1], sum[2], uv + x);
-    }
+    uint8_t *yr0 = dst->planes[0] + (size_t)y * dst->strides[0];
+    edb_acc_rows_to_nv12(p->yuv, b0, b1, p->width, yr0, yr0 + dst->strides[0],
+                         dst->planes[1] + (size_t)(y / 2) * dst->strides[1]);
 }
 
 /* Write finished band rows [0, n) (image rows band_top..band_top+n) into dst. */
@@ -175,7 +194,7 @@ static void finish_rows(const edb_plan *p, int32_t band_top, int32_t n, const ed
         if (p->replicate)
             for (x = 0; x < (size_t)p->width; x++) o[x] = mean3_to_u8(b + 3 * x);
         else
-            for (x = 0; x < rowlen; x++) o[x] = to_u8(b[x]);
+            for (x = 0; x < rowlen; x++) o[x] = edb_acc_to_u8(b[x]);
         if (p->format == EDB_FMT_NV12 && (y & 1) == 0) /* grey model on NV12: chroma passes through */
             memcpy(dst->planes[1] + (size_t)(y / 2) * dst->strides[1],
                    src->planes[1] + (size_t)(y / 2) * src->strides[1], (size_t)p->width);
@@ -209,7 +228,7 @@ edb_status edb_run(edb_plan *p, const edb_image *src, edb_image *dst, void *in, 
         int32_t y0 = edb_axis_start(ty, p->tiles_y, p->pad_h, p->tile_h, p->overlap), done;
         for (tx = 0; tx < p->tiles_x; tx++) {
             int32_t x0 = edb_axis_start(tx, p->tiles_x, p->pad_w, p->tile_w, p->overlap);
-            pack_tile(p, src, y0, x0, in);
+            pack_tile(p, src, y0, x0, in, p->rowbuf);
             if (infer(user, in, out) != 0) return EDB_ERR_INFER;
             accumulate(p, out, y0, x0, ty, tx, band_top);
         }

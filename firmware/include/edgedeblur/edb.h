@@ -120,6 +120,7 @@ typedef struct {
     uint8_t *work;
     int32_t *band;              /* (tile_h + 1) x width x C accumulators, in work */
     uint16_t *wy, *wx;          /* normalised Q15 weights per tile start and offset, in work */
+    uint8_t *rowbuf;            /* one tile row of source pixels (tile_w x 3), in work */
     float in_f32[256];          /* uint8 pixel -> model input */
     int16_t in_q[256];
     int32_t out_q[256];         /* output byte -> fixed-point pixel value (2^-6 LSB) */
