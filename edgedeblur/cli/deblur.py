@@ -1,0 +1,284 @@
+"""``edge-deblur``: restore image files or folders with any registered method.
+
+Reads each image once (EXIF rotation applied, palette/RGBA expanded, 16-bit kept), runs the
+method on float32 [0, 1] pixels and writes the result with the input's bit depth under the
+output folder, atomically and never over an input. One bad file does not stop the batch: it is
+reported at the end and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, EdgeDeblurError, OutputPathError
+from ._common import EXIT_USAGE, BatchReport, cli_entry, progress
+
+__all__ = ["main", "DEFAULT_METHODS", "default_method"]
+
+# The method used when --method is not given, keyed by whether a kernel was given: with a
+# kernel, non-blind Wiener deconvolution; without one, BM3D denoising. This is THE one place to
+# change the default (e.g. to the bundled learned model once the zoo ships it).
+DEFAULT_METHODS = {"with_kernel": "wiener", "without_kernel": "bm3d"}
+
+#: Methods that estimate sigma per image when --sigma is not given (the CLI says so once).
+ESTIMATES_SIGMA = {"wiener", "nlm-opencv", "nlm-skimage", "bm3d"}
+
+FORMATS = ("png", "tif", "jpg", "bmp", "webp", "same")
+
+EXAMPLES = """\
+examples:
+  # deconvolve with a known blur kernel (Wiener is the default when --kernel is given)
+  edge-deblur blurry.png -o restored/ --kernel psf.npy --sigma 2.55
+  # same with Richardson-Lucy and 20 iterations
+  edge-deblur blurry.png -o restored/ --method richardson-lucy -O iterations=20 --kernel psf.npy
+  # denoise a whole folder (subfolders are mirrored under the output folder)
+  edge-deblur photos/ -o denoised/ --method nlm-opencv --sigma 25
+  # BM3D is the default without a kernel; sigma is estimated per image when not given
+  edge-deblur noisy.tif -o out/ --suffix _bm3d --format tif
+
+sigma is the noise standard deviation on the 0-255 scale, whatever the bit depth.
+Outputs keep the input's name and bit depth (8-bit stays 8-bit, 16-bit stays 16-bit).
+The output folder is created if its parent exists. Inputs are never overwritten.
+Exit codes: 0 all done, 1 some files failed (listed at the end), 2 bad arguments.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="edge-deblur",
+        description="Restore (deblur and/or denoise) image files or folders with a classical "
+        "method, a zoo model or an exported artifact.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files and/or folders")
+    p.add_argument("-o", "--output", metavar="OUT", help="output folder (required)")
+    p.add_argument(
+        "-m", "--method",
+        help=f"method name (see --list-methods) or path of an exported artifact; default: "
+        f"{DEFAULT_METHODS['with_kernel']} with --kernel, {DEFAULT_METHODS['without_kernel']} without",
+    )
+    p.add_argument("-k", "--kernel", metavar="FILE",
+                   help="blur kernel (PSF) file: .npy, .mat or an image; needed by wiener, "
+                   "richardson-lucy")
+    p.add_argument("-s", "--sigma", type=float,
+                   help="noise sigma on the 0-255 scale (e.g. 25); estimated per image if omitted")
+    p.add_argument("-O", "--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="option passed to the method, repeatable (e.g. -O iterations=30)")
+    p.add_argument("--suffix", default="", help="added to each output file name (default: none)")
+    p.add_argument("--format", choices=FORMATS, default="png",
+                   help="output format (default png; 'same' keeps each input's extension)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
+    return p
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings -> dict with numbers and booleans converted (as ``edge-eval``)."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError("method option must be KEY=VALUE", given=pair,
+                              hint="e.g. -O iterations=30")
+        value: object = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    continue
+        options[key.replace("-", "_")] = value
+    return options
+
+
+def default_method(has_kernel: bool) -> str:
+    """The method name used when ``--method`` is not given."""
+    return DEFAULT_METHODS["with_kernel" if has_kernel else "without_kernel"]
+
+
+def load_kernel_file(path: str) -> np.ndarray:
+    """Load and validate a PSF file through ``edgedeblur.degrade.load_kernel`` (one loader)."""
+    try:
+        from ..degrade import load_kernel
+    except ImportError:  # degrade not installed: plain .npy only, same validation as methods
+        from ..classical import check_kernel
+        from ..errors import KernelError
+
+        if not Path(path).is_file():
+            raise KernelError("kernel file does not exist", path=path) from None
+        try:
+            raw = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise KernelError(f"cannot read .npy kernel ({exc})", path=path) from exc
+        return check_kernel(raw, path=path)
+    return load_kernel(path)
+
+
+def prepare_output_folder(out: str | None) -> Path:
+    """Create OUT when its parent exists; refuse a missing parent or a file named OUT."""
+    if not out:
+        raise ConfigError("the output folder is required", hint="add -o OUT, e.g. -o restored/")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError("output path exists and is not a folder", path=folder,
+                              hint="give a folder with -o")
+    if not folder.exists():
+        parent = folder.resolve().parent
+        if not parent.is_dir():
+            raise OutputPathError(
+                "output folder's parent does not exist", path=folder,
+                hint=f"create it first: mkdir -p {folder}",
+            )
+        folder.mkdir()
+    return folder
+
+
+@dataclass
+class Job:
+    """One input file and where its result goes."""
+
+    source: Path
+    target: Path
+
+
+def plan_jobs(
+    inputs: list[str], out: Path, *, suffix: str, fmt: str
+) -> tuple[list[Job], list[tuple[Path, EdgeDeblurError]]]:
+    """Map inputs to output paths, mirroring subfolders of folder inputs.
+
+    Returns the jobs and the inputs refused up front (missing paths, output collisions).
+    """
+    from ..errors import ImageReadError
+    from ..io import IMAGE_EXTENSIONS, list_images
+
+    jobs: list[Job] = []
+    refused: list[tuple[Path, EdgeDeblurError]] = []
+    taken: dict[Path, Path] = {}
+    for given in map(Path, inputs):
+        if not given.exists():
+            refused.append((given, ImageReadError("file or folder does not exist", path=given,
+                                                  hint="check the path")))
+            continue
+        root = given if given.is_dir() else None
+        files = list_images([given])
+        if root is not None and not files:
+            refused.append((given, ImageReadError("folder holds no images", path=given,
+                                                  allowed=", ".join(IMAGE_EXTENSIONS))))
+        for src in files:
+            relative = src.relative_to(root).parent if root is not None else Path()
+            ext = src.suffix.lower() if fmt == "same" else "." + fmt
+            if ext not in IMAGE_EXTENSIONS:
+                ext = ".png"
+            target = out / relative / f"{src.stem}{suffix}{ext}"
+            key = target.resolve()
+            if key in taken:
+                refused.append((src, OutputPathError(
+                    f"its output would overwrite the output of {taken[key]}", path=src,
+                    hint="use --suffix or --format same, or rename one of them")))
+                continue
+            taken[key] = src
+            jobs.append(Job(src, target))
+    sources = {job.source.resolve() for job in jobs}
+    kept = []
+    for job in jobs:
+        if job.target.resolve() in sources:
+            refused.append((job.source, OutputPathError(
+                "its output path is an input file; edgedeblur never overwrites inputs",
+                path=job.target, hint="choose another output folder with -o or add --suffix")))
+        else:
+            kept.append(job)
+    return kept, refused
+
+
+def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path]) -> float:  # noqa: ANN001
+    """Read, restore and write one image; returns its size in megapixels."""
+    from ..errors import OutputPathError as OutErr
+    from ..io import from_float, read_image, to_float, write_image
+
+    pixels = read_image(job.source)
+    if pixels.dtype == np.uint16 and job.target.suffix.lower() in (".jpg", ".jpeg", ".bmp", ".webp"):
+        raise OutErr(f"{job.target.suffix} cannot hold a 16-bit image", path=job.source,
+                     hint="use --format png or --format tif")
+    restored = method.restore(to_float(pixels), kernel=kernel, sigma=sigma)
+    job.target.parent.mkdir(parents=True, exist_ok=True)
+    write_image(job.target, from_float(restored, pixels.dtype), inputs=inputs)
+    return pixels.shape[0] * pixels.shape[1] / 1e6
+
+
+def _resolve_method(args: argparse.Namespace, kernel: np.ndarray | None):  # noqa: ANN202
+    from ..classical import check_sigma
+    from ..methods import get_method
+
+    name = args.method or default_method(kernel is not None)
+    method = get_method(name, **_parse_options(args.option))
+    if method.needs_kernel and kernel is None:
+        raise ConfigError(f"method {name!r} needs the blur kernel",
+                          hint="add --kernel psf.npy (a .npy, .mat or image PSF)")
+    check_sigma(args.sigma, required=method.needs_sigma, method=name)
+    return name, method
+
+
+def _note(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr)
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``edge-deblur``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list_methods:
+        from ..methods import list_methods
+
+        print("\n".join(list_methods()))
+        return 0
+    if not args.inputs:
+        parser.print_usage(sys.stderr)
+        print("edge-deblur: error: give at least one INPUT file or folder", file=sys.stderr)
+        return EXIT_USAGE
+    kernel = load_kernel_file(args.kernel) if args.kernel else None
+    name, method = _resolve_method(args, kernel)
+    out = prepare_output_folder(args.output)
+    jobs, refused = plan_jobs(args.inputs, out, suffix=args.suffix, fmt=args.format)
+    if args.sigma is None and name in ESTIMATES_SIGMA:
+        _note(f"note: --sigma not given; {name} estimates the noise level of each image", args.quiet)
+    if kernel is not None and not method.needs_kernel:
+        _note(f"note: {name} does not use a kernel; --kernel is ignored", args.quiet)
+
+    report = BatchReport(what="images")
+    for path, error in refused:
+        report.fail(path, error)
+    inputs = [job.source for job in jobs]
+    megapixels, busy = 0.0, 0.0
+    bar = jobs if args.quiet else progress(jobs, desc=f"edge-deblur {name}", unit="img")
+    for job in bar:
+        started = time.perf_counter()
+        try:
+            mp = restore_file(method, job, kernel=kernel, sigma=args.sigma, inputs=inputs)
+        except EdgeDeblurError as exc:
+            report.fail(job.source, exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one crashing file must not stop the batch
+            report.fail(job.source, RuntimeError(
+                f"internal error in {name} ({type(exc).__name__}: {exc}); please report it"))
+            continue
+        busy += time.perf_counter() - started
+        megapixels += mp
+        report.ok(job.target)
+    if report.done:
+        per_mp = busy / megapixels if megapixels else 0.0
+        count = len(report.done)
+        print(f"{name}: {count} image{'s' if count != 1 else ''}, {megapixels:.2f} MP in {busy:.1f} s "
+              f"({per_mp:.2f} s/MP) -> {out}", file=sys.stderr)
+    return report.finish(sys.stderr)  # the current stderr (finish's default is bound at import)

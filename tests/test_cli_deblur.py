@@ -1,0 +1,248 @@
+"""``edge-deblur`` end to end, in-process, on tiny images in tmp_path: good and bad paths."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edgedeblur.cli.deblur import DEFAULT_METHODS, default_method, main
+from edgedeblur.io import read_image
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("EDGEDEBLUR_FFT_WORKERS", "1")
+
+
+def photo(h: int = 40, w: int = 48, channels: int = 3, seed: int = 0) -> np.ndarray:
+    """A smooth test picture with edges (gradients + a square), uint8."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = 0.3 + 0.4 * (xx / w) * (yy / h)
+    base[h // 4 : h // 2, w // 4 : w // 2] += 0.3
+    rng = np.random.default_rng(seed)
+    planes = [np.clip(base + 0.02 * c + rng.normal(0, 0.02, base.shape), 0, 1) for c in range(channels)]
+    img = np.stack(planes, -1) if channels == 3 else planes[0]
+    return (img * 255).astype(np.uint8)
+
+
+def save(path: Path, pixels: np.ndarray, **kwargs: object) -> Path:
+    Image.fromarray(pixels).save(path, **kwargs)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def kernel_file(tmp_path: Path) -> Path:
+    k = np.zeros((5, 5), np.float32)
+    k[2, :] = 1.0 / 5  # horizontal motion blur
+    path = tmp_path / "psf.npy"
+    np.save(path, k)
+    return path
+
+
+def test_colour_with_kernel_defaults_to_wiener(tmp_path, kernel_file, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    before = digest(src)
+    code = main([str(src), "-o", str(tmp_path / "out"), "--kernel", str(kernel_file), "--sigma", "2.55"])
+    assert code == 0
+    out = read_image(tmp_path / "out" / "a.png")
+    assert out.dtype == np.uint8 and out.shape == (40, 48, 3)
+    assert digest(src) == before
+    err = capsys.readouterr().err
+    assert "wiener" in err and "s/MP" in err and "1/1 images done" in err
+    assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "wiener"
+    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "bm3d"
+
+
+def test_grey_denoise_with_nlm(tmp_path) -> None:  # noqa: ANN001
+    clean = photo(channels=1)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(clean + rng.normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    src = save(tmp_path / "g.png", noisy)
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", "nlm-opencv", "--sigma", "25", "-q"]) == 0
+    out = read_image(tmp_path / "out" / "g.png")
+    assert out.shape == clean.shape and out.dtype == np.uint8
+    err_in = np.abs(noisy.astype(float) - clean).mean()
+    err_out = np.abs(out.astype(float) - clean).mean()
+    assert err_out < 0.7 * err_in
+
+
+def test_default_without_kernel_is_bm3d_and_sigma_is_estimated(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "n.png", photo(32, 32, channels=1))
+    assert main([str(src), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "n.png").exists()
+    err = capsys.readouterr().err
+    assert "bm3d" in err and "estimates the noise level" in err
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_stays_16_bit(tmp_path, kernel_file, channels: int) -> None:  # noqa: ANN001
+    cv2 = pytest.importorskip("cv2")
+    pixels = photo(channels=channels).astype(np.uint16) * 257 + 3
+    src = tmp_path / "deep.png"
+    cv2.imwrite(str(src), pixels if channels == 1 else pixels[..., ::-1])
+    assert main([str(src), "-o", str(tmp_path / "out"), "-k", str(kernel_file), "-q"]) == 0
+    out = read_image(tmp_path / "out" / "deep.png")
+    assert out.dtype == np.uint16 and out.shape == pixels.shape
+    assert len(np.unique(out)) > 256  # really 16-bit values, not 8-bit ones scaled up
+
+
+def test_exif_rotated_photo_is_written_upright(tmp_path) -> None:  # noqa: ANN001
+    pixels = photo(30, 50)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    src = tmp_path / "rot.jpg"
+    Image.fromarray(pixels).save(src, exif=exif, quality=95)
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", "identity", "-q"]) == 0
+    out = read_image(tmp_path / "out" / "rot.png")
+    assert out.shape == (50, 30, 3)  # upright: width and height swapped
+    np.testing.assert_array_equal(out, read_image(src))
+
+
+def test_palette_and_rgba_images_work(tmp_path) -> None:  # noqa: ANN001
+    rgb = photo()
+    rgb[..., 0] = np.clip(rgb[..., 0].astype(int) + 80, 0, 255)  # clearly coloured
+    pal = tmp_path / "pal.png"
+    Image.fromarray(rgb).quantize(64).save(pal)
+    rgba_pixels = np.dstack([rgb, np.full(rgb.shape[:2], 128, np.uint8)])
+    rgba = save(tmp_path / "rgba.png", rgba_pixels)
+    code = main([str(pal), str(rgba), "-o", str(tmp_path / "out"), "-m", "nlm-opencv", "-s", "10", "-q"])
+    assert code == 0
+    assert read_image(tmp_path / "out" / "pal.png").shape == (40, 48, 3)
+    assert read_image(tmp_path / "out" / "rgba.png").shape == (40, 48, 3)
+
+
+def test_folder_is_mirrored_with_suffix_and_format(tmp_path) -> None:  # noqa: ANN001
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    save(root / "top.png", photo())
+    save(root / "sub" / "deep.jpg", photo(seed=2))
+    (root / "notes.txt").write_text("not an image, skipped inside folders")
+    code = main([str(root), "-o", str(tmp_path / "out"), "-m", "identity", "--suffix", "_r",
+                 "--format", "tif", "-q"])
+    assert code == 0
+    assert (tmp_path / "out" / "top_r.tif").exists()
+    assert (tmp_path / "out" / "sub" / "deep_r.tif").exists()
+
+
+def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, capsys) -> None:  # noqa: ANN001
+    good = save(tmp_path / "good.png", photo())
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    full = (tmp_path / "good.png").read_bytes()
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(full[: len(full) // 2])
+    text = tmp_path / "readme.txt"
+    text.write_text("hello")
+    garbage = tmp_path / "garbage.jpg"
+    garbage.write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 4)
+    missing = tmp_path / "missing.png"
+    inputs = [good, empty, truncated, text, garbage, missing]
+    hashes = {p: digest(p) for p in inputs if p.exists()}
+    code = main([*map(str, inputs), "-o", str(tmp_path / "out"), "-m", "identity", "-q"])
+    assert code == 1
+    assert (tmp_path / "out" / "good.png").exists()
+    err = capsys.readouterr().err
+    assert "1/6 images done" in err
+    for bad in (empty, truncated, text, garbage, missing):
+        assert f"FAILED {bad}" in err
+    assert "empty" in err and "not an image" in err and "does not exist" in err
+    assert {p: digest(p) for p in hashes} == hashes
+
+
+@pytest.mark.parametrize(
+    ("kernel", "message"),
+    [
+        (np.array([[0.2, np.nan, 0.3]], np.float32), "NaN"),
+        (np.array([[-1.0, 0.0, 0.2]], np.float32), "negative"),
+        (np.zeros((0, 0), np.float32), "empty|zero size"),
+    ],
+)
+def test_bad_kernel_is_refused_naming_the_file(tmp_path, capsys, kernel, message: str) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    bad = tmp_path / "bad_psf.npy"
+    np.save(bad, kernel)
+    assert main([str(src), "-o", str(tmp_path / "out"), "--kernel", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err
+    assert any(m in err for m in message.split("|"))
+    assert not (tmp_path / "out" / "a.png").exists()
+
+
+def test_missing_kernel_file_and_missing_kernel(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    assert main([str(src), "-o", str(tmp_path / "o"), "-k", str(tmp_path / "nope.npy")]) == 2
+    assert "nope.npy" in capsys.readouterr().err
+    assert main([str(src), "-o", str(tmp_path / "o"), "-m", "richardson-lucy"]) == 2
+    assert "needs the blur kernel" in capsys.readouterr().err
+
+
+def test_output_folder_rules(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    deep = tmp_path / "no" / "such" / "out"
+    assert main([str(src), "-o", str(deep), "-m", "identity"]) == 2
+    err = capsys.readouterr().err
+    assert "mkdir -p" in err and str(deep) in err
+    assert not deep.parent.exists()
+    assert main([str(src), "-o", str(src), "-m", "identity"]) == 2  # a file, not a folder
+    assert "not a folder" in capsys.readouterr().err
+    assert main([str(src), "-m", "identity"]) == 2
+    assert "-o OUT" in capsys.readouterr().err
+    created = tmp_path / "new"
+    assert main([str(src), "-o", str(created), "-m", "identity", "-q"]) == 0
+    assert (created / "a.png").exists()
+
+
+def test_output_equal_to_input_is_refused(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    before = digest(src)
+    assert main([str(src), "-o", str(tmp_path), "-m", "identity", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "never overwrites inputs" in err and str(src) in err
+    assert digest(src) == before
+    # with a suffix the same folder is fine
+    assert main([str(src), "-o", str(tmp_path), "-m", "identity", "--suffix", "_r", "-q"]) == 0
+    assert (tmp_path / "a_r.png").exists() and digest(src) == before
+
+
+def test_colliding_outputs_are_refused(tmp_path, capsys) -> None:  # noqa: ANN001
+    a = save(tmp_path / "x.png", photo())
+    b = save(tmp_path / "x.jpg", photo(seed=3))
+    assert main([str(a), str(b), "-o", str(tmp_path / "out"), "-m", "identity", "-q"]) == 1
+    assert "would overwrite the output of" in capsys.readouterr().err
+
+
+def test_16_bit_to_jpeg_is_a_clear_error(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = tmp_path / "deep.png"
+    Image.fromarray(photo(channels=1).astype(np.uint16) * 257).save(src)
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", "identity", "--format", "jpg", "-q"]) == 1
+    assert "16-bit" in capsys.readouterr().err
+
+
+def test_usage_errors(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo())
+    assert main([str(src), "-o", str(tmp_path / "o"), "-m", "weiner"]) == 2
+    assert "did you mean 'wiener'" in capsys.readouterr().err
+    assert main([str(src), "-o", str(tmp_path / "o"), "-m", "bm3d", "-O", "profile"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main([str(src), "-o", str(tmp_path / "o"), "-m", "bm3d", "--sigma", "-3"]) == 2
+    assert "sigma" in capsys.readouterr().err
+    assert main(["-o", str(tmp_path / "o")]) == 2
+
+
+def test_help_and_list_methods(capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "--kernel" in out and "0-255" in out
+    assert main(["--list-methods"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert "wiener" in listed and "bm3d" in listed
