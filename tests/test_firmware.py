@@ -117,11 +117,11 @@ class Image(C.Structure):
 INFER = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, C.c_void_p)
 
 
-def contract_for(manifest: Manifest, max_pixels: int = 2_000_000) -> Contract:
+def contract_for(manifest: Manifest, max_pixels: int = 2_000_000, **tiling: int) -> Contract:
     """The edb_contract the header generator would write (values from its c_contract)."""
     from edgedeblur.export.c_header import c_contract
 
-    c = c_contract(manifest, max_pixels=max_pixels)
+    c = c_contract(manifest, max_pixels=max_pixels, **tiling)
 
     def spec(t) -> TensorSpec:  # noqa: ANN001
         return TensorSpec(DTYPE[t.dtype], LAYOUT[t.layout], t.scale or 0.0, t.zero_point or 0, 0.0, 1.0)
@@ -212,11 +212,12 @@ def _plane(arr: np.ndarray) -> tuple[int, int, int]:
 
 
 def c_restore(lib: C.CDLL, manifest_path: Path, planes: list[np.ndarray], fmt: str, *,
-              video: bool = False, max_pixels: int = 2_000_000, threads: int = 1) -> list[np.ndarray]:
+              video: bool = False, max_pixels: int = 2_000_000, threads: int = 1,
+              **tiling: int) -> list[np.ndarray]:
     """Restore one frame (list of planes) with the C library; inference by the runtime's backend."""
     manifest = Manifest.read(manifest_path)
     runner = load(manifest_path, backend="openvino", threads=threads)
-    contract = contract_for(manifest, max_pixels)
+    contract = contract_for(manifest, max_pixels, **tiling)
     h, w = planes[0].shape[:2]
     wb = C.c_size_t()
     assert lib.edb_plan_work_bytes(C.byref(contract), FMT[fmt], w, h, C.byref(wb)) == EDB_OK
@@ -300,6 +301,10 @@ def test_dynamic_model_tiles_above_max_pixels(fw_lib: C.CDLL, arts: dict, photo:
     img = np.ascontiguousarray(photo[:70, :90])
     want = load(arts["rgb_dyn"], backend="openvino", threads=1, max_pixels=1000).restore(img)
     got = c_restore(fw_lib, arts["rgb_dyn"], [img], "rgb", max_pixels=1000)[0]
+    assert _max_diff(got, want) <= 1
+    # the header generator's --tile/--overlap are the Runner's tile/overlap options
+    want = load(arts["rgb_dyn"], backend="openvino", threads=1, max_pixels=0, tile=24, overlap=3).restore(img)
+    got = c_restore(fw_lib, arts["rgb_dyn"], [img], "rgb", max_pixels=0, tile=24, overlap=3)[0]
     assert _max_diff(got, want) <= 1
 
 

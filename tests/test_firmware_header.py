@@ -110,6 +110,8 @@ def test_unsupported_manifests_and_paths_are_refused(art: Path, tmp_path: Path) 
         write_c_header(bad, tmp_path / "x.h")
     with pytest.raises(OutputPathError):
         write_c_header(art, Manifest.read(art).path.with_suffix(".h").with_name(art.name))  # not .h
+    with pytest.raises(ExportError, match="fixed-shape"):
+        write_c_header(art, tmp_path / "x.h", tile=32)
     with pytest.raises(OutputPathError, match="does not exist"):
         write_c_header(art, tmp_path / "missing" / "x.h")
     assert not (tmp_path / "x.h").exists()

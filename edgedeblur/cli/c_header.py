@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pixels", type=int, default=None, metavar="N",
                    help="dynamic-H/W models: run frames of at most N pixels whole, tile larger ones "
                         "(default: the Python runtime's 2000000, so C and Python agree; 0 = always tile)")
+    p.add_argument("--tile", type=int, default=None, metavar="N",
+                   help="dynamic-H/W models: tile side (default: the manifest's, else 512); smaller tiles "
+                        "need less working memory on the device")
+    p.add_argument("--overlap", type=int, default=None, metavar="N",
+                   help="dynamic-H/W models: overlap between tiles (default: the manifest's, else 32)")
     return p
 
 
@@ -46,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..runtime.manifest import Manifest
 
     max_pixels = DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels
-    out = write_c_header(args.manifest, args.output, embed_model=args.embed_model, max_pixels=max_pixels)
+    out = write_c_header(args.manifest, args.output, embed_model=args.embed_model, max_pixels=max_pixels,
+                         tile=args.tile, overlap=args.overlap)
     manifest = Manifest.read(args.manifest)
-    c = c_contract(manifest, max_pixels=max_pixels)
+    c = c_contract(manifest, max_pixels=max_pixels, tile=args.tile, overlap=args.overlap)
     ins = c["input"]
     size = out.stat().st_size
     print(f"wrote {out} ({size / 1024:.1f} KiB) for {manifest.name} [{manifest.format}, {manifest.precision}]",

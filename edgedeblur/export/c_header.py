@@ -51,14 +51,28 @@ def _check_tensor(spec: TensorSpec, which: str, path: Path) -> None:
                           given=list(spec.range), allowed="[0.0, 1.0]")
 
 
-def c_contract(manifest: Manifest, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
-    """The values of ``edb_contract`` for ``manifest`` (the same tiling rules as the Runner)."""
+def c_contract(manifest: Manifest, *, max_pixels: int = DEFAULT_MAX_PIXELS, tile: int | None = None,
+               overlap: int | None = None) -> dict:
+    """The values of ``edb_contract`` for ``manifest`` (the same tiling rules as the Runner).
+
+    ``tile``/``overlap`` override the manifest's for dynamic-H/W models (the Runner's options of
+    the same name): a smaller tile is less working memory on the device.
+    """
     ins, outs = manifest.input, manifest.output
     for spec, which in ((ins, "input"), (outs, "output")):
         _check_tensor(spec, which, manifest.path)
     if max_pixels < 0:
         raise ExportError("max_pixels must be >= 0", given=max_pixels, allowed="0 (always tile) or more")
-    tile, overlap = manifest.tile or DEFAULT_DYNAMIC_TILE
+    default = manifest.tile or DEFAULT_DYNAMIC_TILE
+    if not manifest.dynamic_hw and tile not in (None, ins.height):
+        raise ExportError("a fixed-shape model is tiled at its input size", path=manifest.path,
+                          given=tile, allowed=ins.height, hint="drop --tile for this model")
+    tile = int(tile or default[0])
+    overlap = int(default[1] if overlap is None else overlap)
+    if tile % manifest.pad_multiple or not 0 <= 2 * overlap < tile:
+        raise ExportError("tile must be a multiple of pad_multiple and 0 <= overlap < tile / 2",
+                          path=manifest.path, given=f"tile={tile}, overlap={overlap}",
+                          allowed=f"tile a multiple of {manifest.pad_multiple}")
     return {
         "channels": ins.channels,
         "model_h": 0 if manifest.dynamic_hw else ins.height,
@@ -103,10 +117,10 @@ def _byte_array(name: str, data: bytes) -> list[str]:
     return lines
 
 
-def render_c_header(manifest: Manifest, *, embed_model: bool = False,
-                    max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+def render_c_header(manifest: Manifest, *, embed_model: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+                    tile: int | None = None, overlap: int | None = None) -> str:
     """The header text for ``manifest`` (see the module docstring)."""
-    c = c_contract(manifest, max_pixels=max_pixels)
+    c = c_contract(manifest, max_pixels=max_pixels, tile=tile, overlap=overlap)
     art = manifest.data["artifact"]
     ins, outs = c["input"], c["output"]
     lines = [
@@ -178,7 +192,8 @@ def _embedded(manifest: Manifest) -> list[str]:
 
 
 def write_c_header(manifest_or_artifact: str | Path, out: str | Path, *, embed_model: bool = False,
-                   max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
+                   max_pixels: int = DEFAULT_MAX_PIXELS, tile: int | None = None,
+                   overlap: int | None = None) -> Path:
     """Read and validate a manifest, render its header and write ``out`` atomically."""
     manifest = Manifest.read(manifest_or_artifact)
     out = Path(out)
@@ -192,7 +207,8 @@ def write_c_header(manifest_or_artifact: str | Path, out: str | Path, *, embed_m
         raise OutputPathError("output path is one of the model's files", path=out,
                               hint="choose another name with -o")
     try:
-        text = render_c_header(manifest, embed_model=embed_model, max_pixels=max_pixels)
+        text = render_c_header(manifest, embed_model=embed_model, max_pixels=max_pixels, tile=tile,
+                               overlap=overlap)
     except OSError as exc:
         raise ArtifactError(f"cannot read the model to embed ({exc})", path=manifest.artifact_path) from exc
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
