@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..calibration import nncf_dataset
 from ..errors import ExportError, require
 from ._context import ExportJob, ExportResult, tensor_spec, version_of
-from ._onnx import cached_fp32_onnx
+from ._onnx import cached_fp32_onnx, onnx_exporter_used
 
 OV_METHODS = ("minmax", "percentile")
 
@@ -35,7 +35,8 @@ def _result(job: ExportJob, ov_model, fp16: bool, quant: dict | None = None) -> 
     i = ov_model.inputs[0].get_any_name()
     o = ov_model.outputs[0].get_any_name()
     return ExportResult(job.out_path, tensor_spec(i, shape), tensor_spec(o, shape), dynamic_hw=True,
-                        weights=job.out_path.with_suffix(".bin"), quantization=quant, tool_versions=versions)
+                        weights=job.out_path.with_suffix(".bin"), quantization=quant, tool_versions=versions,
+                        notes=[f"ov.convert_model from ONNX written by {onnx_exporter_used(job, True)}"])
 
 
 def export_openvino_fp32(job: ExportJob) -> ExportResult:
