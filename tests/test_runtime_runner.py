@@ -135,6 +135,10 @@ def test_litert_fixed_nhwc_matches_reference(tmp_path: Path) -> None:
         with pytest.warns(FallbackWarning, match="delegate"):
             fb = load(path, delegate=str(tmp_path / "libnot_a_delegate.so"))
         assert fb.fallback and fb.info.delegate == "xnnpack"
+        with pytest.raises(ConfigError, match="delegate"):
+            load(path, delegate=str(tmp_path / "libnot_a_delegate.so"), strict=True)
+        with pytest.raises(UnknownNameError, match="did you mean 'hexagon'"):
+            load(path, delegate="hexagn")
     assert _psnr(out, np.clip(_expected(img), 0, 1)) > 40.0
 
 
