@@ -51,13 +51,15 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     h, w = x.shape[:2]
     if h < 3 or w < 3:
         return 0.0
-    # The mask is separable: [1, -2, 1] down the columns, then along the rows.
+    # The mask is separable: [1, -2, 1] along the rows, then down the columns. Using one
+    # row triple in every 4 (a quarter of the rows) keeps ~170k samples per channel at 720p.
     d = x[:, :-2] - 2.0 * x[:, 1:-1]
     d += x[:, 2:]
-    r = d[:-2] - 2.0 * d[1:-1]
-    r += d[2:]
+    n = len(range(0, h - 2, 4))
+    r = d[0 : h - 2 : 4][:n] - 2.0 * d[1 : h - 1 : 4][:n]
+    r += d[2:h:4][:n]
     np.abs(r, out=r)
-    sigma = np.sqrt(np.pi / 2.0) / (6.0 * (w - 2) * (h - 2)) * r.sum(axis=(0, 1), dtype=np.float64)
+    sigma = np.sqrt(np.pi / 2.0) / (6.0 * r.shape[0] * (w - 2)) * r.sum(axis=(0, 1), dtype=np.float64)
     return float(np.mean(sigma) * 255.0)
 
 
