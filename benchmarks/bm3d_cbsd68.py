@@ -1,5 +1,7 @@
 """Protocol check: colour BM3D on CBSD68 at sigma 25 must score 30.71 +- 0.15 dB (published CBM3D).
 
+(`--set set12|bsd68|mcmaster` checks the other published BM3D figures the same way.)
+
 Why: if our noise model, quantisation or PSNR differ from the papers' protocol, every number we
 publish for the zoo is off by an unknown amount. BM3D has a published figure on this exact set,
 so it pins the whole evaluation chain (``edgedeblur.degrade.paper_awgn``-equivalent noise ->
@@ -25,7 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-PUBLISHED_CBM3D_SIGMA25 = 30.71
+#: BM3D / CBM3D at sigma 25 from ../shared/data/README.md (the papers' tables); --set picks one.
+PUBLISHED_SIGMA25 = {"cbsd68": 30.71, "set12": 29.97, "bsd68": 28.57, "mcmaster": 31.66}
 TOLERANCE_DB = 0.15
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,7 +40,12 @@ def _run_shards(cmd: list[str], jobs: int, out: Path) -> int:
     parts = [out.with_name(f"{out.stem}.part{k}of{jobs}.json") for k in range(jobs)]
     procs = [subprocess.Popen([sys.executable, "-m", "edgedeblur.cli.evaluate", *cmd, "--json", str(part),
                                "--shard", f"{k}/{jobs}"]) for k, part in enumerate(parts)]
-    codes = [proc.wait() for proc in procs]
+    try:
+        codes = [proc.wait() for proc in procs]
+    finally:  # stopping this script stops its shards too
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
     reports = [json.loads(part.read_text()) for part in parts if part.exists()]
     if len(reports) != jobs:
         return max(codes) or 1
@@ -60,14 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     from edgedeblur.cli.evaluate import main as edge_eval
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "eval" / "cbsd68"))
+    parser.add_argument("--set", choices=sorted(PUBLISHED_SIGMA25), default="cbsd68",
+                        help="which published BM3D figure to check (default cbsd68: CBM3D 30.71 dB)")
+    parser.add_argument("--data", help="the set's folder (default ../shared/data/eval/SET)")
     parser.add_argument("--sigma", type=float, default=25.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="first N images only (a quick look)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="split the run over this many processes (edge-eval --shard) and merge")
-    parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "bm3d_cbsd68.json"))
+    parser.add_argument("--json", help="report path (default benchmarks/results/bm3d_SET.json)")
     args = parser.parse_args(argv)
+    args.data = args.data or str(REPO.parent / "shared" / "data" / "eval" / args.set)
+    if args.json is None:
+        args.json = str(REPO / "benchmarks" / "results" / f"bm3d_{args.set}.json")
+    published = PUBLISHED_SIGMA25[args.set]
+    if args.sigma != 25.0:
+        parser.error("the published figures in this script are for --sigma 25")
 
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     cmd = ["--method", "bm3d", "--data", args.data, "--noise", f"gaussian:sigma={args.sigma:g}",
@@ -84,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edge-eval exited with {code}: FAIL")
         return 1
     summary = json.loads(Path(args.json).read_text())["summary"]
-    gap = summary["psnr"] - PUBLISHED_CBM3D_SIGMA25
+    gap = summary["psnr"] - published
     ok = abs(gap) <= TOLERANCE_DB
-    print(f"mean PSNR {summary['psnr']:.2f} dB vs published CBM3D {PUBLISHED_CBM3D_SIGMA25} dB "
+    print(f"{args.set}: mean PSNR {summary['psnr']:.2f} dB vs published BM3D {published} dB "
           f"(gap {gap:+.2f}, tolerance {TOLERANCE_DB}), SSIM {summary['ssim']:.4f}, "
           f"{summary['seconds_per_mp']:.1f} s/MP wall, {summary['cpu_seconds_per_mp']:.1f} CPU-s/MP on {summary['machine']}: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
