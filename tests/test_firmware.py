@@ -297,6 +297,14 @@ def test_grey_frames_match(fw_lib: C.CDLL, arts: dict, grey_photo: np.ndarray) -
     assert _max_diff(got3, want3) <= 1
 
 
+
+def test_colour_frame_on_grey_model_runs_each_channel(fw_lib: C.CDLL, arts: dict, photo: np.ndarray) -> None:
+    img = np.ascontiguousarray(photo[:77, :101])
+    want = load(arts["grey_u8_nhwc"], backend="openvino", threads=1).restore(img)
+    got = c_restore(fw_lib, arts["grey_u8_nhwc"], [img], "rgb")[0]
+    assert _max_diff(got, want) <= 1
+
+
 def test_dynamic_model_tiles_above_max_pixels(fw_lib: C.CDLL, arts: dict, photo: np.ndarray) -> None:
     img = np.ascontiguousarray(photo[:70, :90])
     want = load(arts["rgb_dyn"], backend="openvino", threads=1, max_pixels=1000).restore(img)

@@ -67,14 +67,10 @@ edb_status edb_contract_check(const edb_contract *c)
     return EDB_OK;
 }
 
-static int format_ok(edb_format f, int32_t channels)
+/* Every format runs every model (grey models run each RGB channel, RGB models replicate grey). */
+static int format_ok(edb_format f)
 {
-    switch (f) {
-    case EDB_FMT_RGB24: return channels == 3;
-    case EDB_FMT_GRAY8: return 1;
-    case EDB_FMT_NV12: return 1;
-    }
-    return 0;
+    return f == EDB_FMT_RGB24 || f == EDB_FMT_GRAY8 || f == EDB_FMT_NV12;
 }
 
 static int32_t round_up(int32_t n, int32_t m) { return (n + m - 1) / m * m; }
@@ -128,7 +124,7 @@ static edb_status check_frame(const edb_contract *c, edb_format format, int32_t 
     if (s != EDB_OK) return s;
     if (w < 1 || h < 1) return EDB_ERR_ARG;
     if (w > EDB_MAX_DIM || h > EDB_MAX_DIM) return EDB_ERR_TOO_LARGE;
-    if (!format_ok(format, c->channels)) return (unsigned)format > EDB_FMT_NV12 ? EDB_ERR_ARG : EDB_ERR_UNSUPPORTED;
+    if (!format_ok(format)) return EDB_ERR_ARG;
     if (format == EDB_FMT_NV12 && ((w | h) & 1)) return EDB_ERR_ARG;
     return EDB_OK;
 }
@@ -241,6 +237,7 @@ edb_status edb_plan_init(edb_plan *plan, const edb_contract *c, edb_format forma
     plan->tiles_x = edb_axis_count(g[1], g[3], g[4]);
     plan->edge_pad = width == 1 || height == 1;
     plan->replicate = format == EDB_FMT_GRAY8 && c->channels == 3;
+    plan->passes = format == EDB_FMT_RGB24 && c->channels == 1 ? 3 : 1;
     plan->in_elems = (size_t)g[2] * (size_t)g[3] * (size_t)c->channels;
     plan->band_rows = (size_t)g[2] + 1;
     plan->work = (uint8_t *)work;
@@ -325,7 +322,7 @@ const char *edb_strerror(edb_status s)
     case EDB_ERR_ARG: return "invalid argument (size, enum, alignment or odd NV12 size)";
     case EDB_ERR_TOO_LARGE: return "frame too large (max EDB_MAX_DIM per side) or size overflow";
     case EDB_ERR_BUFFER_SMALL: return "a buffer is smaller than the plan needs (see edb_plan_work_bytes, edb_plan_tensor_bytes, edb_image_bytes)";
-    case EDB_ERR_UNSUPPORTED: return "unsupported (float16 tensors, range other than [0,1], or format/channel mix)";
+    case EDB_ERR_UNSUPPORTED: return "unsupported (float16 tensors or a range other than [0,1])";
     case EDB_ERR_CONTRACT: return "inconsistent model contract (regenerate the header with edgedeblur-c-header)";
     case EDB_ERR_SHA256: return "model bytes differ from the header's sha256 (header and model out of step)";
     case EDB_ERR_INFER: return "the inference callback failed";

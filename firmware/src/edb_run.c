@@ -53,7 +53,9 @@ static int image_overlaps(const edb_image *s, const edb_image *d)
 static void fetch(const edb_plan *p, const edb_image *im, int32_t y, int32_t x, uint8_t px[3])
 {
     const uint8_t *row = im->planes[0] + (size_t)y * im->strides[0];
-    if (p->format == EDB_FMT_RGB24) {
+    if (p->format == EDB_FMT_RGB24 && p->c.channels == 1) {
+        px[0] = px[1] = px[2] = row[3 * x + p->pass];
+    } else if (p->format == EDB_FMT_RGB24) {
         px[0] = row[3 * x]; px[1] = row[3 * x + 1]; px[2] = row[3 * x + 2];
     } else if (p->format == EDB_FMT_GRAY8 || p->c.channels == 1) {
         px[0] = px[1] = px[2] = row[x];
@@ -77,7 +79,7 @@ static const uint8_t *fetch_row(const edb_plan *p, const edb_image *im, int32_t 
 {
     const uint8_t *row = im->planes[0] + (size_t)sy * im->strides[0];
     int32_t i, tw = p->tile_w;
-    if (p->format == EDB_FMT_RGB24 && x0 + tw <= p->width) return row + 3 * (size_t)x0;
+    if (p->format == EDB_FMT_RGB24 && p->c.channels == 3 && x0 + tw <= p->width) return row + 3 * (size_t)x0;
     if (p->format == EDB_FMT_NV12 && p->c.channels == 3) {
         edb_nv12_row_to_rgb(p->yuv, row, im->planes[1] + (size_t)(sy / 2) * im->strides[1], x0, tw,
                             p->width, p->edge_pad, px);
@@ -193,6 +195,8 @@ static void finish_rows(const edb_plan *p, int32_t band_top, int32_t n, const ed
         uint8_t *o = dst->planes[0] + (size_t)y * dst->strides[0];
         if (p->replicate)
             for (x = 0; x < (size_t)p->width; x++) o[x] = mean3_to_u8(b + 3 * x);
+        else if (p->passes == 3) /* grey model, colour frame: this pass's channel */
+            for (x = 0; x < (size_t)p->width; x++) o[3 * x + (size_t)p->pass] = edb_acc_to_u8(b[x]);
         else
             for (x = 0; x < rowlen; x++) o[x] = edb_acc_to_u8(b[x]);
         if (p->format == EDB_FMT_NV12 && (y & 1) == 0) /* grey model on NV12: chroma passes through */
@@ -216,13 +220,11 @@ static edb_status check_run(const edb_plan *p, const edb_image *src, const edb_i
     return EDB_OK;
 }
 
-edb_status edb_run(edb_plan *p, const edb_image *src, edb_image *dst, void *in, size_t in_bytes,
-                   void *out, size_t out_bytes, edb_infer_fn infer, void *user)
+/* One pass over the frame: every tile row, blended into the band, finished rows written. */
+static edb_status run_pass(edb_plan *p, const edb_image *src, edb_image *dst, void *in, void *out,
+                           edb_infer_fn infer, void *user, size_t rowlen)
 {
-    const size_t rowlen = p ? (size_t)p->width * (size_t)p->c.channels : 0;
     int32_t ty, tx, band_top = 0;
-    edb_status s = check_run(p, src, dst, in, in_bytes, out, out_bytes, infer);
-    if (s != EDB_OK) return s;
     memset(p->band, 0, p->band_rows * rowlen * sizeof(int32_t));
     for (ty = 0; ty < p->tiles_y; ty++) {
         int32_t y0 = edb_axis_start(ty, p->tiles_y, p->pad_h, p->tile_h, p->overlap), done;
@@ -244,5 +246,16 @@ edb_status edb_run(edb_plan *p, const edb_image *src, edb_image *dst, void *in, 
         }
         band_top = done;
     }
+    return EDB_OK;
+}
+
+edb_status edb_run(edb_plan *p, const edb_image *src, edb_image *dst, void *in, size_t in_bytes,
+                   void *out, size_t out_bytes, edb_infer_fn infer, void *user)
+{
+    const size_t rowlen = p ? (size_t)p->width * (size_t)p->c.channels : 0;
+    edb_status s = check_run(p, src, dst, in, in_bytes, out, out_bytes, infer);
+    if (s != EDB_OK) return s;
+    for (p->pass = 0; p->pass < p->passes; p->pass++)
+        if ((s = run_pass(p, src, dst, in, out, infer, user, rowlen)) != EDB_OK) return s;
     return EDB_OK;
 }

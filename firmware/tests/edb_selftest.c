@@ -79,7 +79,7 @@ static int roundtrip(const edb_contract *c, edb_format fmt, int w, int h, int *m
         int d = abs((int)s0[k] - (int)d0[k]);
         if (d > *max_diff) *max_diff = d;
     }
-    CHECK(id.calls == plan.tiles_x * plan.tiles_y);
+    CHECK(id.calls == plan.tiles_x * plan.tiles_y * plan.passes);
     free(s0); free(d0); free(s1); free(d1); free(in); free(out); free(work);
     return st;
 }
@@ -97,6 +97,7 @@ static void test_identity(void)
         CHECK(roundtrip(&c1, EDB_FMT_GRAY8, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
         CHECK(roundtrip(&cu, EDB_FMT_RGB24, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
         CHECK(roundtrip(&c3, EDB_FMT_GRAY8, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
+        CHECK(roundtrip(&c1, EDB_FMT_RGB24, sizes[i][0], sizes[i][1], &diff) == EDB_OK && diff == 0);
     }
     {
         edb_contract c3 = contract(3, EDB_DTYPE_FLOAT32, EDB_LAYOUT_NHWC, 32, 8);
@@ -124,7 +125,7 @@ static void test_bad_input(void)
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 0, 10, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 10, -5, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_RGB24, 1 << 30, 10, &wb) == EDB_ERR_TOO_LARGE);
-    { edb_contract g = c; g.channels = 1; CHECK(edb_plan_work_bytes(&g, EDB_FMT_RGB24, 10, 10, &wb) == EDB_ERR_UNSUPPORTED); }
+    { edb_contract g = c; g.input.range_lo = 0.5f; CHECK(edb_plan_work_bytes(&g, EDB_FMT_RGB24, 10, 10, &wb) == EDB_ERR_UNSUPPORTED); }
     CHECK(edb_plan_work_bytes(&c, (edb_format)7, 10, 10, &wb) == EDB_ERR_ARG);
     CHECK(edb_plan_work_bytes(&c, EDB_FMT_NV12, 11, 10, &wb) == EDB_ERR_ARG);
     bad = c; bad.tile_overlap = 16; CHECK(edb_contract_check(&bad) == EDB_ERR_CONTRACT);

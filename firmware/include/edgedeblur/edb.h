@@ -49,8 +49,9 @@ typedef enum {
 typedef enum { EDB_DTYPE_FLOAT32 = 0, EDB_DTYPE_INT8 = 1, EDB_DTYPE_UINT8 = 2, EDB_DTYPE_FLOAT16 = 3 } edb_dtype;
 typedef enum { EDB_LAYOUT_NCHW = 0, EDB_LAYOUT_NHWC = 1 } edb_layout;
 
-/* Pixel formats. RGB24 needs an RGB model; GRAY8 runs a grey model, or an RGB model with the
- * grey value in all three channels and the mean of the three outputs (as the runtime does).
+/* Pixel formats. RGB24 runs an RGB model, or a grey model on each channel in turn; GRAY8 runs
+ * a grey model, or an RGB model with the grey value in all three channels and the mean of the
+ * three outputs (both as the runtime does).
  * NV12 with an RGB model converts per pixel (edb_yuv_range); with a grey model only luma is
  * restored and chroma is copied. NV12: a W x H luma plane, then an interleaved U,V plane of W/2 x H/2 pairs;
  * W and H must be even. */
@@ -114,6 +115,7 @@ typedef struct {
     int32_t tiles_y, tiles_x;
     int32_t edge_pad;           /* 1-pixel-wide/tall frames pad by edge replication, else reflect */
     int32_t replicate;          /* GRAY8 frame, RGB model: grey fed to all three channels */
+    int32_t passes, pass;       /* RGB24 frame, grey model: one pass per colour channel */
     size_t in_elems;            /* elements of one tile tensor (tile_h * tile_w * C) */
     size_t work_bytes;
     size_t band_rows;
