@@ -121,9 +121,10 @@ def test_single_channel_last_axis_is_accepted_as_grey() -> None:
     ("kernel", "match"),
     [
         (None, "needs the blur kernel"),
-        (np.zeros((0, 3), np.float32), "zero size"),
+        (np.zeros((0, 3), np.float32), "empty"),
         (np.array([[0.5, np.nan]], np.float32), "NaN"),
-        (np.array([[-1.0, 0.5]], np.float32), "sum must be positive"),
+        (np.array([[-1.0, 0.5]], np.float32), "negative"),
+        (np.zeros((3, 3), np.float32), "sums to zero"),
         (np.ones(5, np.float32), "2-D"),
     ],
 )

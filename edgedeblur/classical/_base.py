@@ -16,33 +16,22 @@ __all__ = ["ClassicalMethod", "Identity", "check_kernel", "check_sigma"]
 
 
 def check_kernel(kernel: object, *, path: str | None = None) -> np.ndarray:
-    """Validate a blur PSF and return it as float32 normalised to sum 1.
+    """Validate a blur PSF and return it float32, odd-sized, normalised to sum 1.
 
-    Rejects non-arrays, non-2-D arrays, zero size, NaN/inf and a sum that is not positive,
-    because each would silently produce garbage in a frequency-domain deconvolution.
+    One rule for the whole project: this is ``edgedeblur.degrade.validate_kernel`` (NaN/inf,
+    negative values, zero size and a non-positive sum are refused, naming ``path``). Even-sized
+    kernels get a zero row/column appended, so the centre is element ``k // 2`` as in MATLAB's
+    ``psf2otf`` and ``degrade.blur_image``.
     """
     if not isinstance(kernel, np.ndarray):
         raise KernelError("kernel must be a numpy array", given=type(kernel).__name__, path=path)
-    if kernel.size == 0:
-        raise KernelError("kernel has zero size", given=kernel.shape, path=path)
     if kernel.ndim != 2:
         raise KernelError(
             "kernel must be a 2-D array", given=kernel.shape, allowed="kh x kw", path=path
         )
-    if not np.issubdtype(kernel.dtype, np.number) or np.iscomplexobj(kernel):
-        raise KernelError("kernel must be real numbers", given=str(kernel.dtype), path=path)
-    kernel = kernel.astype(np.float32)
-    if not np.all(np.isfinite(kernel)):
-        raise KernelError("kernel contains NaN or infinity", path=path)
-    total = float(kernel.sum(dtype=np.float64))
-    if not total > 0:
-        raise KernelError(
-            "kernel sum must be positive",
-            given=round(total, 6),
-            allowed="> 0 (it is normalised to 1)",
-            path=path,
-        )
-    return kernel / np.float32(total)
+    from ..degrade import validate_kernel
+
+    return validate_kernel(kernel, path=path)
 
 
 def check_sigma(sigma: object, *, required: bool, method: str) -> float | None:

@@ -53,13 +53,15 @@ def psf2otf(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Optical transfer function (rfft2 layout) of ``kernel`` for images of ``shape``.
 
     The kernel is zero-padded to ``shape`` and rolled so that its centre sits at (0, 0). The
-    centre is ``(k - 1) // 2`` on each axis, the convention of
-    ``scipy.signal.fftconvolve(..., mode="same")``, so even-sized kernels do not shift the image.
+    centre is element ``k // 2`` on each axis, as in MATLAB's ``psf2otf`` and
+    ``edgedeblur.degrade`` (which pads even kernels with a trailing zero row/column), so even
+    kernels do not shift the image. (``scipy.signal.fftconvolve(mode="same")`` centres even
+    kernels one element earlier, at ``(k - 1) // 2``.)
     """
     kh, kw = kernel.shape
     buf = np.zeros(shape, dtype=np.float32)
-    rows = (np.arange(kh) - (kh - 1) // 2) % shape[0]
-    cols = (np.arange(kw) - (kw - 1) // 2) % shape[1]
+    rows = (np.arange(kh) - kh // 2) % shape[0]
+    cols = (np.arange(kw) - kw // 2) % shape[1]
     buf[np.ix_(rows, cols)] = kernel  # the kernel, centre at (0, 0), wrapped around
     return rfft2(buf)
 
