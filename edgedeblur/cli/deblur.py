@@ -107,20 +107,9 @@ def default_method(has_kernel: bool) -> str:
 
 
 def load_kernel_file(path: str) -> np.ndarray:
-    """Load and validate a PSF file through ``edgedeblur.degrade.load_kernel`` (one loader)."""
-    try:
-        from ..degrade import load_kernel
-    except ImportError:  # degrade not installed: plain .npy only, same validation as methods
-        from ..classical import check_kernel
-        from ..errors import KernelError
+    """Load and validate a PSF file (``.npy``, ``.mat``, image) with the project's one loader."""
+    from ..degrade import load_kernel
 
-        if not Path(path).is_file():
-            raise KernelError("kernel file does not exist", path=path) from None
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise KernelError(f"cannot read .npy kernel ({exc})", path=path) from exc
-        return check_kernel(raw, path=path)
     return load_kernel(path)
 
 
