@@ -168,3 +168,19 @@ def test_tflite_targets(setup, name):
         assert out.parity.psnr_vs_float_db > 35
     else:
         assert out.parity.psnr_vs_float_db > 60
+
+
+@pytest.mark.slow
+def test_prune_then_export_records_before_and_after(shared_data, tmp_path):
+    from edgedeblur.export import export_model
+
+    (r,) = export_model(MODEL, "onnx-fp32", tmp_path, random_init=True, tile=TILE, calib_images=8, heldout=2,
+                        calib_dir=shared_data / "train", prune=0.5, finetune_steps=5)
+    assert r.passed
+    d = json.loads(r.manifest.read_text())
+    pr = d["export"]["pruning"]
+    assert pr["ratio"] == 0.5
+    assert pr["finetune"].startswith(("edgedeblur.train.train with recipe", "minimal L1 loop"))
+    assert pr["after_finetune"]["params"] < 0.6 * pr["before"]["params"]
+    assert pr["after_finetune"]["macs_720p"] < pr["before"]["macs_720p"]
+    assert d["model"]["params"] == pr["after_finetune"]["params"]
