@@ -222,3 +222,13 @@ def test_edge_eval_failures_and_usage_errors(clean_dir, tmp_path, capsys):
         edge_eval(["--help"])
     assert exc.value.code == 0
     assert "--kernels-dir" in capsys.readouterr().out
+
+
+def test_edge_eval_camera_order_and_blind(clean_dir, tmp_path, capsys):
+    out = tmp_path / "camera.json"
+    assert edge_eval(["-m", "identity", "-d", str(clean_dir), "--noise", "gaussian:sigma=25",
+                      "--camera", "--blind", "-q", "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["degradation_spec"]["clip"] is True and summary["degradation_spec"]["linear"] is True
+    assert summary["protocol"]["side_information"] == "only what the method requires"
+    assert "camera order" in summary["degradation"]

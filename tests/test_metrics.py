@@ -186,3 +186,18 @@ def test_niqe_bad_input(tmp_path):
     np.savez(bad, mean=np.zeros(3), cov=np.eye(3), n_images=1, n_patches=1, source=np.array(""))
     with pytest.raises(ArtifactError, match="wrong shape"):
         load_niqe_model(bad)
+
+
+def test_fit_save_load_round_trip(shared_data, tmp_path):
+    """A model fitted on a few training photos saves, reloads and scores like the original."""
+    from edgedeblur.metrics import fit_niqe_model
+
+    photos = [read_image(p) for p in sorted((shared_data / "train" / "bsds500_train").glob("*.jpg"))[:3]]
+    model = fit_niqe_model(photos, source="three photos")
+    assert model.n_images == 3 and model.n_patches >= 3
+    path = model.save(tmp_path / "m.npz")
+    loaded = load_niqe_model(path)
+    np.testing.assert_array_equal(loaded.mean, model.mean)
+    assert loaded.source == "three photos"
+    image = read_image(shared_data / "eval" / "cbsd68" / "101085.png")
+    assert niqe(image, loaded) == pytest.approx(niqe(image, model))
