@@ -38,16 +38,23 @@ if [ ! -x "$ROOT/usr/bin/python3" ]; then
   for deb in "$ROOT"/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$ROOT"; done
 fi
 
-PY=(qemu-aarch64-static -L "$ROOT" "$ROOT/usr/bin/python3")
+SITE="$ROOT/opt/site"
+# qemu-user 7.2 shows the host's x86 /proc/cpuinfo to the guest, and LiteRT's CPU detection
+# (cpuinfo, used by XNNPACK and ruy) segfaults on it. Each emulated command therefore runs in
+# its own mount namespace with a Raspberry Pi 5 (Cortex-A76) /proc/cpuinfo bind-mounted.
+CPUINFO="$WORK/cpuinfo-pi5"
+for n in 0 1 2 3; do
+  printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x4\nCPU part\t: 0xd0b\nCPU revision\t: 1\n\n' "$n"
+done > "$CPUINFO"
+# PYTHONPATH only for the emulated interpreter: the host python must not see aarch64 wheels
+PY=(unshare -m sh -c 'mount --bind "$0" /proc/cpuinfo && exec "$@"' "$CPUINFO"
+    env "PYTHONPATH=$SITE:$REPO" PYTHONDONTWRITEBYTECODE=1 qemu-aarch64-static -L "$ROOT" "$ROOT/usr/bin/python3")
 log "arm64 python: $("${PY[@]}" -c 'import platform,sys; print(platform.machine(), sys.version.split()[0])')"
 
-SITE="$ROOT/opt/site"
 if [ ! -d "$SITE/ai_edge_litert" ]; then
   log "pip install numpy pillow ai-edge-litert (aarch64 wheels) into $SITE"
   "${PY[@]}" -m pip install --quiet --no-compile --target "$SITE" "numpy>=1.24" "pillow>=10" "ai-edge-litert>=1.2"
 fi
-export PYTHONPATH="$SITE:$REPO"
-export PYTHONDONTWRITEBYTECODE=1
 
 OUT="$WORK/out"; mkdir -p "$OUT"
 RESTORE='
@@ -66,7 +73,8 @@ time "${PY[@]}" -c "$RESTORE" "$ARTIFACT" "$OUT/arm64.npz"
 
 log "edge-bench on emulated arm64 (tile latency + accuracy; latency is emulation, not a Pi)"
 time "${PY[@]}" -m edgedeblur.cli.bench "$ARTIFACT" --threads 1 --runs 3 --warmup 1 --frames none \
-  --no-isolate -o "$OUT/arm64-emulated.jsonl" || true
+  --no-isolate --label "qemu-aarch64 emulating a Raspberry Pi 5 (Cortex-A76 cpuinfo), 4 cores" \
+  -o "$OUT/arm64-emulated.jsonl" || true
 
 log "compare arm64 vs x86 outputs"
 "$HOST_PY" - "$OUT/x86.npz" "$OUT/arm64.npz" "$ARTIFACT" <<'PYEOF'

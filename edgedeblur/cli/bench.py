@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="float artifact of the same model: rows get its PSNR and the drop in dB")
     p.add_argument("--no-isolate", action="store_true",
                    help="measure in this process (faster start; peak RSS then covers all rows)")
+    p.add_argument("--label", default=None,
+                   help="device name for the report instead of the detected one (e.g. 'Pi 5, fan off')")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per row before it is a failure")
     return p
 
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         raise InvalidInputError("no *.manifest.json found", given=[str(p) for p in args.artifacts],
                                 hint="give exported artifacts or the folder edge-export wrote")
     fingerprint = device_fingerprint()
+    if args.label:
+        fingerprint["device_id"] = args.label
     print(f"device: {fingerprint['device_id']} | {fingerprint['os']} | load {fingerprint['load_avg_1m']}",
           file=sys.stderr)
     jobs = [BenchConfig(str(m), b, t, args.device, args.delegate, args.strict, args.runs, args.warmup,
