@@ -106,6 +106,26 @@ def test_camera_shake_is_seeded_and_varied() -> None:
         assert (k > 1e-4).sum() >= 10  # a path, not a dot
 
 
+def participation(k: np.ndarray) -> float:
+    """How many pixels the kernel's light is effectively spread over: 1 / sum(k^2)."""
+    k = k.astype(np.float64) / k.sum()
+    return float(1.0 / (k**2).sum())
+
+
+def test_camera_shake_parameters_do_what_they_say() -> None:
+    seeds = range(12)
+    calm = np.median([participation(camera_shake_kernel(31, s, anxiety=0.003, extent=1)) for s in seeds])
+    tangled = np.median([participation(camera_shake_kernel(31, s, anxiety=0.1, extent=1)) for s in seeds])
+    assert tangled > 1.3 * calm  # an erratic hand covers more of the kernel
+    small = np.median([participation(camera_shake_kernel(31, s, extent=0.3)) for s in seeds])
+    big = np.median([participation(camera_shake_kernel(31, s, extent=1.0)) for s in seeds])
+    assert big > 2 * small
+    # uneven hand speed concentrates light where the hand dwells: a higher peak for the same path
+    steady = [camera_shake_kernel(31, s, anxiety=0.005, speed=0.0) for s in seeds]
+    jerky = [camera_shake_kernel(31, s, anxiety=0.005, speed=1.0) for s in seeds]
+    assert np.median([j.max() / k.max() for j, k in zip(jerky, steady, strict=True)]) > 1.2
+
+
 def test_real_levin_kernels_load_and_keep_orientation(shared_data) -> None:
     files = sorted((shared_data / "kernels" / "levin09").glob("*.npy"))
     assert len(files) == 8

@@ -167,6 +167,7 @@ GOOD_SPECS = [
     ("shake:size=31", None), ("motion:length=15,angle=30", None), ("defocus:radius=4", None),
     ("gaussian:sigma=2", None), ("gaussian:sx=3,sy=1,theta=30", None), ("file:/tmp/k.npy", None),
     ("levin", None), ("shake:size=21-41,extent=0.3-1|defocus:radius=1-4@0.5", "gaussian:sigma=0-5"),
+    ("shake:size=31,anxiety=0.002-0.03,exposure=0.5-1,speed=0-1", None),
     ("none", "gaussian:sigma=25"), (None, "poisson-gaussian:gain=0.01,read=0.002"),
     ("motion:length=5-25,angle=-30-30", "gaussian:sigma=0-50"),
 ]

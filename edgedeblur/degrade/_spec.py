@@ -35,7 +35,8 @@ Value = float | tuple[float, float]
 _BLUR_PARAMS: dict[str, dict[str, tuple[Value | None, float, float, bool]]] = {
     "none": {},
     "shake": {"size": (31, 3, 201, True), "anxiety": (None, 1e-4, 1.0, False),
-              "extent": (None, 0.05, 1.0, False), "exposure": (None, 0.05, 1.0, False)},
+              "extent": (None, 0.05, 1.0, False), "exposure": (None, 0.05, 1.0, False),
+              "speed": (None, 0.0, 1.0, False)},
     "motion": {"length": (15, 0, 200, False), "angle": ((0.0, 180.0), -360, 360, False),
                "size": (None, 1, 201, True)},
     "defocus": {"radius": (3, 0, 100, False), "size": (None, 1, 201, True)},
@@ -56,7 +57,8 @@ _NOISE_PARAMS: dict[str, dict[str, tuple[Value | None, float, float, bool]]] = {
 }
 
 BLUR_FORMS = (
-    "none | shake:size=31[,anxiety=0.05,extent=0.3-1,exposure=0.5-1] | motion:length=15,angle=30 | "
+    "none | shake:size=31[,anxiety=0.002-0.03,extent=0.3-1,exposure=0.5-1,speed=0-1] | "
+    "motion:length=15,angle=30 | "
     "defocus:radius=4 | gaussian:sigma=2 | gaussian:sx=3,sy=1,theta=30 | file:/path/k.npy | "
     "file:/path/folder | levin | levin:index=3 | usrnet | usrnet-large; "
     "any value may be a range lo-hi; join alternatives with | and weight them with @w"
