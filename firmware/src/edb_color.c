@@ -22,10 +22,10 @@ static const coeffs VIDEO = {76309, 16, 104597, 25675, 53279, 132201,
 
 static const coeffs *pick(edb_yuv_range r) { return r == EDB_YUV_BT601_VIDEO ? &VIDEO : &FULL; }
 
-/* round(v / 65536) clamped to 0..255, for v in Q16. */
-static uint8_t q16_to_u8(int32_t v)
+/* round(v / 65536) clamped to 0..255, for v in Q16 (selects, no branches). */
+static inline uint8_t q16_to_u8(int32_t v)
 {
-    if (v < 0) return 0;
+    v = v < 0 ? 0 : v;
     v = (v + 32768) >> 16;
     return (uint8_t)(v > 255 ? 255 : v);
 }
@@ -72,15 +72,28 @@ void edb_nv12_row_to_rgb(edb_yuv_range r, const uint8_t *yrow, const uint8_t *uv
                          int32_t n, int32_t width, int32_t edge, uint8_t *rgb)
 {
     const coeffs *k = pick(r);
-    int32_t i;
-    for (i = 0; i < n; i++) {
+    int32_t i = 0;
+    if ((x0 & 1) == 0) { /* pixel pairs inside the frame share one chroma sample */
+        for (; i + 1 < n && x0 + i + 1 < width; i += 2) {
+            const uint8_t *uv = uvrow + (size_t)(x0 + i);
+            int32_t uu = (int32_t)uv[0] - 128, vv = (int32_t)uv[1] - 128;
+            int32_t cr = k->rv * vv, cg = -k->gu * uu - k->gv * vv, cb = k->bu * uu;
+            int32_t ya = k->ky * ((int32_t)yrow[x0 + i] - k->y_off);
+            int32_t yb = k->ky * ((int32_t)yrow[x0 + i + 1] - k->y_off);
+            uint8_t *o = rgb + 3 * (size_t)i;
+            o[0] = q16_to_u8(ya + cr); o[1] = q16_to_u8(ya + cg); o[2] = q16_to_u8(ya + cb);
+            o[3] = q16_to_u8(yb + cr); o[4] = q16_to_u8(yb + cg); o[5] = q16_to_u8(yb + cb);
+        }
+    }
+    for (; i < n; i++) {
         int32_t x = x0 + i < width ? x0 + i : edb_pad_index(x0 + i, width, edge);
         const uint8_t *uv = uvrow + (size_t)(x / 2) * 2u;
         yuv_to_rgb(k, yrow[x], uv[0], uv[1], rgb + 3 * (size_t)i);
     }
 }
 
-/* Two finished accumulator rows (RGB) -> two luma rows and one interleaved chroma row. */
+/* Two finished accumulator rows (R, G, B planes of `width` each) -> two luma rows and one
+ * interleaved chroma row. */
 void edb_acc_rows_to_nv12(edb_yuv_range r, const int32_t *b0, const int32_t *b1, int32_t width,
                           uint8_t *y0, uint8_t *y1, uint8_t *uv)
 {
@@ -90,10 +103,11 @@ void edb_acc_rows_to_nv12(edb_yuv_range r, const int32_t *b0, const int32_t *b1,
         uint8_t px[4][3];
         int32_t sum[3];
         for (c = 0; c < 3; c++) {
-            px[0][c] = edb_acc_to_u8(b0[3 * x + c]);
-            px[1][c] = edb_acc_to_u8(b0[3 * x + 3 + c]);
-            px[2][c] = edb_acc_to_u8(b1[3 * x + c]);
-            px[3][c] = edb_acc_to_u8(b1[3 * x + 3 + c]);
+            const size_t at = (size_t)c * (size_t)width + (size_t)x;
+            px[0][c] = edb_acc_to_u8(b0[at]);
+            px[1][c] = edb_acc_to_u8(b0[at + 1]);
+            px[2][c] = edb_acc_to_u8(b1[at]);
+            px[3][c] = edb_acc_to_u8(b1[at + 1]);
             sum[c] = px[0][c] + px[1][c] + px[2][c] + px[3][c];
         }
         y0[x] = rgb_to_y(k, px[0]);

@@ -1,7 +1,8 @@
 /*
  * The per-frame path: tiles are packed from the source frame (reflection padding at the
  * bottom/right, NV12 converted on the fly), run through the caller's callback, and blended
- * into an int32 band only tile_h + 1 rows tall; rows that no later tile touches are
+ * into an int32 band only tile_h + 1 rows tall (each band row holds its channels as planes,
+ * [row][channel][x], so the blend loop is contiguous); rows that no later tile touches are
  * finished (round half up, clamp) straight into the destination frame. Mirrors
  * edgedeblur.runtime.tiling.run_tiled, with Q15 weights and fixed-point (2^-6 LSB) pixels instead of float32.
  */
@@ -122,11 +123,12 @@ static void pack_tile(const edb_plan *p, const edb_image *src, int32_t y0, int32
     }
 }
 
-/* float model output -> QV, clamped to [-3, 4] (NaN -> -3) before the int conversion. */
-static int32_t qv_float(float x)
+/* float model output -> QV, clamped to [-3, 4] (NaN -> -3) before the int conversion.
+ * Written as the select patterns of maxss/minss so the blend loop vectorizes. */
+static inline int32_t qv_float(float x)
 {
-    if (!(x >= -3.0f)) x = -3.0f;
-    if (x > 4.0f) x = 4.0f;
+    x = x > -3.0f ? x : -3.0f; /* false for NaN */
+    x = x < 4.0f ? x : 4.0f;
     return (int32_t)(x * (float)EDB_V_ONE + (float)(-EDB_V_MIN) + 0.5f) + EDB_V_MIN;
 }
 
@@ -143,29 +145,32 @@ static void accumulate(edb_plan *p, const void *out, int32_t y0, int32_t x0, int
     int32_t j, i, c;
     tensor_strides(p, p->c.output.layout, &ps, &cs);
     for (j = 0; j < rows; j++) {
-        int32_t *brow = p->band + ((size_t)(y0 - band_top + j) * W + (size_t)x0) * (size_t)C;
         const uint32_t wyj = wy[j];
-        const size_t base = (size_t)j * (size_t)tw * ps;
-        if (f32) {
-            const float *o = (const float *)out + base;
-            for (i = 0; i < cols; i++, o += ps, brow += C) {
-                int32_t w = (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15);
-                for (c = 0; c < C; c++) brow[c] += w * qv_float(o[(size_t)c * cs]);
-            }
-        } else {
-            const uint8_t *o = (const uint8_t *)out + base;
-            for (i = 0; i < cols; i++, o += ps, brow += C) {
-                int32_t w = (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15);
-                for (c = 0; c < C; c++) brow[c] += w * p->out_q[o[(size_t)c * cs]];
+        for (c = 0; c < C; c++) {
+            int32_t *b = p->band + ((size_t)(y0 - band_top + j) * (size_t)C + (size_t)c) * W + (size_t)x0;
+            const size_t base = (size_t)j * (size_t)tw * ps + (size_t)c * cs;
+            if (f32 && ps == 1) { /* NCHW float: contiguous, vectorizes */
+                const float *o = (const float *)out + base;
+                for (i = 0; i < cols; i++)
+                    b[i] += (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15) * qv_float(o[i]);
+            } else if (f32) {
+                const float *o = (const float *)out + base;
+                for (i = 0; i < cols; i++)
+                    b[i] += (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15) * qv_float(o[(size_t)i * ps]);
+            } else {
+                const uint8_t *o = (const uint8_t *)out + base;
+                for (i = 0; i < cols; i++)
+                    b[i] += (int32_t)((wyj * wx[i] + (EDB_W_ONE / 2)) >> 15) * p->out_q[o[(size_t)i * ps]];
             }
         }
     }
 }
 
-/* Mean of three accumulators -> uint8 (Runner's grey-on-RGB-model path: mean, then round). */
-static uint8_t mean3_to_u8(const int32_t *a)
+/* Mean of three accumulators (channel planes W apart) -> uint8 (Runner's grey-on-RGB-model
+ * path: mean, then round). */
+static uint8_t mean3_to_u8(const int32_t *a, size_t W)
 {
-    int64_t s = (int64_t)a[0] + a[1] + a[2];
+    int64_t s = (int64_t)a[0] + a[W] + a[2 * W];
     if (s <= 0) return 0;
     s = (s + 3 * ((int64_t)1 << (EDB_ACC_SHIFT - 1))) / (3 * ((int64_t)1 << EDB_ACC_SHIFT));
     return (uint8_t)(s > 255 ? 255 : s);
@@ -193,12 +198,19 @@ static void finish_rows(const edb_plan *p, int32_t band_top, int32_t n, const ed
         int32_t y = band_top + r;
         const int32_t *b = p->band + (size_t)r * rowlen;
         uint8_t *o = dst->planes[0] + (size_t)y * dst->strides[0];
+        const size_t W = (size_t)p->width;
         if (p->replicate)
-            for (x = 0; x < (size_t)p->width; x++) o[x] = mean3_to_u8(b + 3 * x);
+            for (x = 0; x < W; x++) o[x] = mean3_to_u8(b + x, W);
         else if (p->passes == 3) /* grey model, colour frame: this pass's channel */
-            for (x = 0; x < (size_t)p->width; x++) o[3 * x + (size_t)p->pass] = edb_acc_to_u8(b[x]);
+            for (x = 0; x < W; x++) o[3 * x + (size_t)p->pass] = edb_acc_to_u8(b[x]);
+        else if (p->c.channels == 3)
+            for (x = 0; x < W; x++) {
+                o[3 * x] = edb_acc_to_u8(b[x]);
+                o[3 * x + 1] = edb_acc_to_u8(b[W + x]);
+                o[3 * x + 2] = edb_acc_to_u8(b[2 * W + x]);
+            }
         else
-            for (x = 0; x < rowlen; x++) o[x] = edb_acc_to_u8(b[x]);
+            for (x = 0; x < W; x++) o[x] = edb_acc_to_u8(b[x]);
         if (p->format == EDB_FMT_NV12 && (y & 1) == 0) /* grey model on NV12: chroma passes through */
             memcpy(dst->planes[1] + (size_t)(y / 2) * dst->strides[1],
                    src->planes[1] + (size_t)(y / 2) * src->strides[1], (size_t)p->width);
