@@ -132,6 +132,15 @@ def test_folder_is_mirrored_with_suffix_and_format(tmp_path) -> None:  # noqa: A
     assert (tmp_path / "out" / "sub" / "deep_r.tif").exists()
 
 
+def test_output_folder_inside_the_input_folder_is_not_reprocessed(tmp_path) -> None:  # noqa: ANN001
+    root = tmp_path / "in"
+    root.mkdir()
+    save(root / "a.png", photo())
+    for _ in range(2):  # the second run must not pick up in/out/a.png as an input
+        assert main([str(root), "-o", str(root / "out"), "-m", "identity", "-q"]) == 0
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.png")) == ["a.png", "out/a.png"]
+
+
 def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, capsys) -> None:  # noqa: ANN001
     good = save(tmp_path / "good.png", photo())
     empty = tmp_path / "empty.png"

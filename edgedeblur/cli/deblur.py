@@ -153,6 +153,7 @@ def plan_jobs(
     jobs: list[Job] = []
     refused: list[tuple[Path, EdgeDeblurError]] = []
     taken: dict[Path, Path] = {}
+    out_resolved = out.resolve()
     for given in map(Path, inputs):
         if not given.exists():
             refused.append((given, ImageReadError("file or folder does not exist", path=given,
@@ -160,6 +161,8 @@ def plan_jobs(
             continue
         root = given if given.is_dir() else None
         files = list_images([given])
+        if root is not None:  # OUT inside an input folder: never re-process earlier results
+            files = [f for f in files if out_resolved not in f.resolve().parents]
         if root is not None and not files:
             refused.append((given, ImageReadError("folder holds no images", path=given,
                                                   allowed=", ".join(IMAGE_EXTENSIONS))))
@@ -191,12 +194,11 @@ def plan_jobs(
 
 def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path]) -> float:  # noqa: ANN001
     """Read, restore and write one image; returns its size in megapixels."""
-    from ..errors import OutputPathError as OutErr
     from ..io import from_float, read_image, to_float, write_image
 
     pixels = read_image(job.source)
     if pixels.dtype == np.uint16 and job.target.suffix.lower() in (".jpg", ".jpeg", ".bmp", ".webp"):
-        raise OutErr(f"{job.target.suffix} cannot hold a 16-bit image", path=job.source,
+        raise OutputPathError(f"{job.target.suffix} cannot hold a 16-bit image", path=job.source,
                      hint="use --format png or --format tif")
     restored = method.restore(to_float(pixels), kernel=kernel, sigma=sigma)
     job.target.parent.mkdir(parents=True, exist_ok=True)
