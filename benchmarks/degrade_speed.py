@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--n", type=int, default=100, help="patches per repeat")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "degrade_speed.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("EDGEDEBLUR_DATA", str(args.data))
@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'PatchSampler (cached photos, crop, mix + noise)':62s} {rate:7.1f} patches/s wall, "
           f"{cpu_rate:7.1f} per CPU-s ({1000 / cpu_rate:.2f} ms)", flush=True)
 
+    base = results["paper AWGN sigma 25 (no gamma/clip/8 bit)"]["cpu_ms_per_patch"]
+    for v in results.values():  # a ratio within one run is steadier than absolute times on a shared box
+        v["cpu_time_vs_paper_awgn"] = round(v["cpu_ms_per_patch"] / base, 2)
     blur = _blur_baselines(args.repeats)
     for name, v in blur.items():
         print(f"blur 128x128x3 with 31x31 kernel, {name:26s} {v['cpu_ms']:.3f} CPU-ms "
