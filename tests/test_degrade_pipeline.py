@@ -157,6 +157,9 @@ def test_real_kernel_sets_by_name(shared_data, monkeypatch) -> None:
     res = degrade(image, parse_degradation("levin:index=3"), 0)
     assert res.info["blur"].endswith("levin09_k3.npy")
     assert np.allclose(res.kernel, np.load(shared_data / "kernels/levin09/levin09_k3.npy"), atol=1e-7)
+    res.kernel[:] = 0  # results are the caller's to modify: the kernel cache must not change
+    again = degrade(image, parse_degradation("levin:index=3"), 0)
+    assert np.allclose(again.kernel, np.load(shared_data / "kernels/levin09/levin09_k3.npy"), atol=1e-7)
     seen = {degrade(image, parse_degradation("usrnet", linear=False), i).info["blur"] for i in range(30)}
     assert len(seen) > 5
     with pytest.raises(ConfigError, match="index out of range"):

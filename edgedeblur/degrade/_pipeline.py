@@ -40,6 +40,7 @@ from ._spec import KERNEL_SETS, BlurSpec, Degradation, NoiseSpec, Value
 __all__ = ["DegradeResult", "degrade", "sample_kernel", "kernel_set_dir", "as_rng"]
 
 DELTA = np.ones((1, 1), np.float32)
+DELTA.setflags(write=False)
 
 
 @dataclass
@@ -134,17 +135,17 @@ def sample_kernel(spec: BlurSpec, rng: np.random.Generator) -> tuple[np.ndarray,
     """Draw one kernel for a blur alternative; returns it and a concrete spec string."""
     kind = spec.kind
     if kind == "none":
-        return DELTA, "none"
+        return DELTA.copy(), "none"
     if kind in ("file", *KERNEL_SETS):
         target = Path(spec.path) if kind == "file" else kernel_set_dir(kind)  # type: ignore[arg-type]
         if not target.is_dir():
-            return _load_cached(target), f"file:{target}"
+            return _load_cached(target).copy(), f"file:{target}"
         files = _folder_files(str(target))
         index = spec.get("index")
         i = int(_draw(index, rng, integer=True)) - 1 if index is not None else int(rng.integers(len(files)))  # type: ignore[arg-type]
         if not 0 <= i < len(files):
             raise ConfigError(f"kernel index out of range for {target}", given=i + 1, allowed=f"1-{len(files)}")
-        return _load_cached(files[i]), f"file:{files[i]}"
+        return _load_cached(files[i]).copy(), f"file:{files[i]}"
     drawn: dict[str, float] = {}
     for key, _ in _spec_keys(spec):
         value = _draw(spec.get(key), rng, integer=key == "size")
@@ -224,7 +225,7 @@ def degrade(
         info["blur"] = "given"
     else:
         blur = _choose(spec.blur, rng)
-        k, info["blur"] = sample_kernel(blur, rng) if blur is not None else (DELTA, "none")  # type: ignore[arg-type]
+        k, info["blur"] = sample_kernel(blur, rng) if blur is not None else (DELTA.copy(), "none")  # type: ignore[arg-type]
     x = srgb_to_linear(clean) if spec.linear else clean
     if k.size > 1:
         x = blur_image(x, k, border=spec.border)
