@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,12 @@ def _set(tree: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
             hint=f"did you mean {close!r}?" if close else None,
             path=source,
         )
+    default = _VALID_KEYS[dotted]
+    if isinstance(value, str) and isinstance(default, (int, float)) and not isinstance(default, bool):
+        try:  # YAML 1.1 reads 5e-4 (no dot) as a string
+            value = float(value) if isinstance(default, float) else int(value)
+        except ValueError:
+            pass  # left for validate_recipe to report with the key's name
     node = tree
     *parents, last = dotted.split(".")
     for part in parents:
@@ -175,7 +182,12 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         raise ConfigError(f"cannot parse the value of {key!r}", given=raw, hint=str(exc)) from exc
+    if isinstance(value, str) and _FLOAT_RE.match(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as a string
     return key, value
+
+
+_FLOAT_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
 def apply_overrides(recipe: dict[str, Any], overrides: Iterable[str | tuple[str, Any]],

@@ -41,6 +41,7 @@ class TrainResult:
     steps: int
     seconds: float
     stopped_by: str  # "steps" | "time"
+    cpu_seconds: float  # process CPU time: the budget actually consumed on a shared machine
     final_val_psnr: float | None
     best_val_psnr: float | None
     weights: str
@@ -156,7 +157,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
         d_opt = torch.optim.Adam(disc.parameters(), lr=cfg["gan"]["lr"], betas=(0.5, 0.999))
     d_loss_fn, g_loss_fn = ADVERSARIAL[cfg["gan"]["kind"]]
 
-    step, elapsed_before, best = 0, 0.0, None
+    step, elapsed_before, cpu_before, best = 0, 0.0, 0.0, None
     plateau = _Plateau()
     if resume:
         ck = load_checkpoint(run_dir)
@@ -172,6 +173,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
             disc.load_state_dict(ck["disc"])
             d_opt.load_state_dict(st["d_optimizer"])  # type: ignore[union-attr]
         step, elapsed_before, best = int(st["step"]), float(st["seconds"]), st.get("best_val_psnr")
+        cpu_before = float(st.get("cpu_seconds", 0.0))
         plateau = _Plateau(*st.get("plateau", (1.0, -math.inf, 0)))
     (run_dir / "recipe.json").write_text(json.dumps(cfg, indent=2), encoding="utf-8")
 
@@ -179,19 +181,23 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
     val = validation_pairs(cfg["data"])
     log = RunLog(run_dir, resume_step=step if resume else None)
     total, budget_s = int(tcfg["steps"]), float(tcfg["max_minutes"]) * 60.0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     last_val: float | None = None
     stopped_by = "steps"
 
     def seconds() -> float:
         return elapsed_before + time.perf_counter() - t0
 
+    def cpu_seconds() -> float:
+        return cpu_before + time.process_time() - c0
+
     def meta() -> dict[str, str]:
         return {"model": name, "step": str(step), "recipe": str(cfg.get("description", "")),
                 "seconds": f"{seconds():.0f}", "val_psnr": f"{last_val}" if last_val is not None else ""}
 
     def checkpoint() -> None:
-        state = {"model": name, "step": step, "seconds": seconds(), "ema_updates": ema.updates,
+        state = {"model": name, "step": step, "seconds": seconds(), "cpu_seconds": cpu_seconds(),
+                 "ema_updates": ema.updates,
                  "optimizer": opt.state_dict(), "best_val_psnr": best,
                  "plateau": (plateau.scale, plateau.best, plateau.bad)}
         if d_opt is not None:
@@ -263,7 +269,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
     log.plot()
     shipped = str(_ship_path(name)) if cfg["checkpoint"]["ship"] else None
     result = TrainResult(run_dir=str(run_dir), model=name, steps=step, seconds=round(seconds(), 1),
-                         stopped_by=stopped_by, final_val_psnr=last_val, best_val_psnr=best,
+                         stopped_by=stopped_by, cpu_seconds=round(cpu_seconds(), 1), final_val_psnr=last_val, best_val_psnr=best,
                          weights=str(run_dir / "weights.safetensors"), shipped=shipped)
     log.write_summary({**asdict(result), "recipe": copy.deepcopy(cfg), "device": str(device),
                        "threads": torch.get_num_threads(), "torch": torch.__version__})
@@ -277,7 +283,7 @@ def _zero_init_head(model: nn.Module) -> None:
     saturates: clamped pixels get no gradient, and the first hundreds of steps are wasted.
     """
     head = getattr(model, "head", None)
-    conv = getattr(head, "conv", None) if head is not None else None
+    conv = getattr(head, "conv", None) if head is not None else getattr(model, "final", None)
     if conv is None:
         convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
         conv = convs[-1] if convs else None
