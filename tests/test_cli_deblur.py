@@ -235,7 +235,9 @@ def test_16_bit_to_jpeg_is_a_clear_error(tmp_path, capsys) -> None:  # noqa: ANN
     assert "16-bit" in capsys.readouterr().err
 
 
-def test_usage_errors(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_usage_errors(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    # listing zoo names for the suggestion imports torch (seconds); the classical names suffice
+    monkeypatch.setattr("edgedeblur.methods._zoo_names", lambda: [])
     src = save(tmp_path / "a.png", photo())
     assert main([str(src), "-o", str(tmp_path / "o"), "-m", "weiner"]) == 2
     assert "did you mean 'wiener'" in capsys.readouterr().err
