@@ -7,9 +7,11 @@ What it measures, all in one run on this machine:
    (edb_run -> pack_tile -> fetch_row -> edb_nv12_row_to_rgb) is summed.
 3. Working memory for a 720p frame (edb_plan_work_bytes / edb_plan_tensor_bytes).
 4. Library time around the inference callback for a 1280x720 frame with a callback that does
-   nothing (``firmware/bench/edb_bench.c``; median of --runs frames), for RGB/NV12/grey input
-   and float32/int8 tensors; baseline in the same run: the Python runtime's own time around
-   the engine for the same frame and tiling (Runner with an engine that returns its input).
+   nothing (``firmware/bench/edb_bench.c``; median of --runs frames, wall clock and process CPU
+   time), for RGB/NV12/grey input and float32/int8 tensors, plus the instructions per frame
+   counted by valgrind (callgrind, 2 frames minus 1 frame: independent of machine load);
+   baseline in the same run: the Python runtime's own time around the engine for the same frame
+   and tiling (Runner with an engine that returns its input).
 5. With a real engine: the OpenVINO C API example restoring a 720p frame (CBSD68 image 0
    tiled to 1280x720) with the exported zoo model, median total / inference / library time,
    and the largest difference to the Python runtime's output on the same frame.
@@ -26,6 +28,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -79,12 +82,25 @@ def stack_usage(build: Path) -> dict:
             "note": "static functions may be inlined into their caller; the chain sums what gcc reports"}
 
 
+def _instructions(cmd: list[str]) -> int | None:
+    """Instructions executed by ``cmd`` under callgrind (None without valgrind)."""
+    if not shutil.which("valgrind"):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg", *cmd],
+                              capture_output=True, text=True, check=True)
+    m = re.search(r"Collected : (\d+)", done.stderr)
+    return int(m.group(1)) if m else None
+
+
 def c_overhead(build: Path, runs: int) -> list[dict]:
     rows = []
     for fmt, dt, layout in CONFIGS:
-        out = subprocess.run([str(build / "edb_bench"), str(W), str(H), fmt, dt, layout, str(TILE),
-                              str(OVERLAP), str(runs)], check=True, capture_output=True, text=True).stdout
-        rows.append(json.loads(out))
+        cmd = [str(build / "edb_bench"), str(W), str(H), fmt, dt, layout, str(TILE), str(OVERLAP)]
+        row = json.loads(subprocess.run([*cmd, str(runs)], check=True, capture_output=True, text=True).stdout)
+        one, two = _instructions([*cmd, "1"]), _instructions([*cmd, "2"])
+        row["instructions_per_frame"] = None if one is None or two is None else two - one
+        rows.append(row)
     return rows
 
 
