@@ -217,6 +217,10 @@ def write_image(path: str | Path, image: np.ndarray, *, inputs: Sequence[str | P
             Image.fromarray(image.astype(np.uint8, copy=False)).save(
                 tmp, format=_pil_format(suffix), **({"quality": 95} if suffix in (".jpg", ".jpeg") else {})
             )
+        # mkstemp creates 0600 files; give the output the permissions a normal write would
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -250,7 +254,14 @@ def list_images(paths: Iterable[str | Path], *, recursive: bool = True) -> list[
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
             found.extend(
-                sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+                sorted(
+                    f
+                    for f in p.glob(pattern)
+                    if f.is_file()
+                    and f.suffix.lower() in IMAGE_EXTENSIONS
+                    # kernel pictures written by edge-degrade are not photos to restore
+                    and not f.name.lower().endswith(".kernel.png")
+                )
             )
         else:
             found.append(p)

@@ -73,7 +73,8 @@ class BatchReport:
     def fail(self, path: Path, error: BaseException) -> None:
         self.failed.append((Path(path), str(error)))
 
-    def finish(self, stream=sys.stderr) -> int:  # noqa: ANN001
+    def finish(self, stream=None) -> int:  # noqa: ANN001
+        stream = stream or sys.stderr  # looked up now, so pytest's capture sees it
         seconds = time.perf_counter() - self.started
         total = len(self.done) + len(self.failed)
         print(
@@ -82,5 +83,7 @@ class BatchReport:
             file=stream,
         )
         for path, reason in self.failed:
-            print(f"  FAILED {path}: {reason}", file=stream)
+            # project errors already lead with the file name
+            shown = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+            print(f"  FAILED {shown}", file=stream)
         return EXIT_SOME_FAILED if self.failed else EXIT_OK
