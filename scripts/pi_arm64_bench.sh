@@ -43,8 +43,9 @@ SITE="$ROOT/opt/site"
 # (cpuinfo, used by XNNPACK and ruy) segfaults on it. Each emulated command therefore runs in
 # its own mount namespace with a Raspberry Pi 5 (Cortex-A76) /proc/cpuinfo bind-mounted.
 CPUINFO="$WORK/cpuinfo-pi5"
+FEATURES="${PI_CPU_FEATURES:-fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp}"
 for n in 0 1 2 3; do
-  printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x4\nCPU part\t: 0xd0b\nCPU revision\t: 1\n\n' "$n"
+  printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: %s\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x4\nCPU part\t: 0xd0b\nCPU revision\t: 1\n\n' "$n" "$FEATURES"
 done > "$CPUINFO"
 # PYTHONPATH only for the emulated interpreter: the host python must not see aarch64 wheels
 PY=(unshare -m sh -c 'mount --bind "$0" /proc/cpuinfo && exec "$@"' "$CPUINFO"
@@ -61,10 +62,14 @@ RESTORE='
 import sys, numpy as np
 from edgedeblur.runtime import load
 from edgedeblur.bench.evalset import load_evalset
-r = load(sys.argv[1], threads=1)
-outs = {name: r.restore(deg) for name, deg, _ in load_evalset(r.manifest.data["model"]["task"] if r.manifest.data["model"]["task"] == "denoise" else "deblur")}
+outs = {}
+for delegate in ("xnnpack", "none"):  # XNNPACK (default) and LiteRT builtin kernels
+    r = load(sys.argv[1], threads=1, delegate=delegate)
+    task = "denoise" if r.manifest.data["model"]["task"] == "denoise" else "deblur"
+    for name, deg, _ in load_evalset(task):
+        outs[f"{delegate}/{name}"] = r.restore(deg)
+    print(r.info)
 np.savez(sys.argv[2], **outs)
-print(r.info)
 '
 log "restore the eval set on x86 ($HOST_PY)"
 "$HOST_PY" -c "$RESTORE" "$ARTIFACT" "$OUT/x86.npz"
@@ -77,18 +82,23 @@ time "${PY[@]}" -m edgedeblur.cli.bench "$ARTIFACT" --threads 1 --runs 3 --warmu
   -o "$OUT/arm64-emulated.jsonl" || true
 
 log "compare arm64 vs x86 outputs"
-"$HOST_PY" - "$OUT/x86.npz" "$OUT/arm64.npz" "$ARTIFACT" <<'PYEOF'
+"$HOST_PY" - "$OUT/x86.npz" "$OUT/arm64.npz" <<'PYEOF'
 import json, sys, numpy as np
-from edgedeblur.runtime import Manifest
+# int8 kernels of different implementations round differently: XNNPACK vs builtin kernels differ
+# by up to 3 of 255 levels on x86 for mnv2unet_s_denoise int8, so 4 levels is the tolerance.
+TOL = 4
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
-scale = Manifest.read(sys.argv[3]).output.scale or 1 / 255
-tol = max(2, int(np.ceil(2 * scale * 255)))  # two output quantization steps, in 8-bit levels
-worst = 0
-for k in a.files:
-    d = int(np.abs(a[k].astype(int) - b[k].astype(int)).max())
-    frac = float((a[k] != b[k]).mean())
-    worst = max(worst, d)
-    print(f"{k}: max |x86 - arm64| = {d} levels, {100 * frac:.2f}% of values differ")
-print(json.dumps({"max_abs_diff_levels": worst, "tolerance_levels": tol, "passed": worst <= tol}))
-sys.exit(0 if worst <= tol else 1)
+summary = {}
+for key in a.files:
+    d = np.abs(a[key].astype(int) - b[key].astype(int))
+    kernels = key.split("/")[0]
+    summary[kernels] = max(summary.get(kernels, 0), int(d.max()))
+    print(f"{key}: max |x86 - arm64| = {d.max()} levels, {100 * (d > 0).mean():.1f}% of values differ")
+for kernels in ("xnnpack", "none"):
+    ref = max(int(np.abs(a[f"{kernels}/{k.split('/')[1]}"].astype(int) - a[f"xnnpack/{k.split('/')[1]}"]).max())
+              for k in a.files if k.startswith("none/"))
+    print(f"x86 {kernels} vs x86 xnnpack: {ref} levels")
+result = {k: {"max_abs_diff_levels": v, "passed": v <= TOL} for k, v in summary.items()}
+print(json.dumps({"tolerance_levels": TOL, **result}))
+sys.exit(0 if all(r["passed"] for r in result.values()) else 1)
 PYEOF

@@ -137,6 +137,9 @@ def test_litert_fixed_nhwc_matches_reference(tmp_path: Path) -> None:
         assert fb.fallback and fb.info.delegate == "xnnpack"
         with pytest.raises(ConfigError, match="delegate"):
             load(path, delegate=str(tmp_path / "libnot_a_delegate.so"), strict=True)
+        with load(path, delegate="none") as builtin:  # LiteRT's own kernels, no XNNPACK
+            assert builtin.info.delegate == "none"
+            np.testing.assert_allclose(builtin.restore(img), out, atol=1e-5)
         with pytest.raises(UnknownNameError, match="did you mean 'hexagon'"):
             load(path, delegate="hexagn")
     assert _psnr(out, np.clip(_expected(img), 0, 1)) > 40.0

@@ -12,6 +12,7 @@ from .base import BackendInfo, check_name, fall_back, load_failed
 #: delegate short name -> shared library looked up by the dynamic loader
 DELEGATES = {
     "xnnpack": None,  # built in, the default
+    "none": None,  # LiteRT's builtin kernels without XNNPACK: a cross-check when a delegate is suspect
     "gpu": "libtensorflowlite_gpu_delegate.so",
     "nnapi": "libnnapi_delegate.so",
     "qnn": "libQnnTFLiteDelegate.so",
@@ -45,9 +46,13 @@ class LiteRtBackend:
                 except (ValueError, OSError, RuntimeError) as exc:
                     fallback = fall_back(f"LiteRT delegate {delegate!r}", f"{exc}".strip() or "failed to load",
                                          strict=strict, path=Path(library))
+        kwargs = {}
+        if delegate and delegate.lower() == "none":
+            kwargs["experimental_op_resolver_type"] = mod.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            used = "none"
         try:
             self.interp = mod.Interpreter(model_path=str(path), num_threads=threads,
-                                          experimental_delegates=delegates or None)
+                                          experimental_delegates=delegates or None, **kwargs)
             self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise load_failed(path, self.name, exc) from exc
@@ -57,7 +62,7 @@ class LiteRtBackend:
             ver = version("ai-edge-litert")
         except Exception:  # metadata missing in some vendor builds
             ver = "unknown"
-        self.info = BackendInfo(self.name, ver, "cpu" if used == "xnnpack" else used,
+        self.info = BackendInfo(self.name, ver, "cpu" if used in ("xnnpack", "none") else used,
                                 requested_device=delegate or "cpu", delegate=used, threads=threads,
                                 fallback=fallback)
 
