@@ -244,3 +244,23 @@ def test_onnx_export_matches_onnxruntime(name: str, tmp_path) -> None:
         ref = deployed(x).numpy()
     assert got.shape == ref.shape == (1, 3, 64, 64)
     assert np.abs(got - ref).max() < 1e-4
+
+
+def test_tiled_restore_matches_whole_image_for_a_local_net() -> None:
+    """Where only one tile covers a pixel and its 21-px receptive field lies inside that tile,
+    DnCNN's tiled output equals the whole-image output; elsewhere blending keeps it close."""
+    whole = zoo.create_method("dncnn_s_denoise", pretrained=False, tile=0)
+    tiled = zoo.create_method("dncnn_s_denoise", pretrained=False, tile=64, overlap=24)
+    tiled.model = whole.model  # same weights
+    image = np.random.default_rng(2).random((104, 104, 3), dtype=np.float32)
+    a, b = whole.restore(image), tiled.restore(image)
+    assert a.shape == b.shape == image.shape
+    # tiles start at 0 and 40: rows/cols 24..39 are covered by the first tile only, >= 24 px
+    # from its inner edge, so they are exact
+    assert np.abs(a[24:40, 24:40] - b[24:40, 24:40]).max() < 1e-5
+    assert np.abs(a - b).mean() < 0.02
+
+
+def test_bad_tile_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="tile"):
+        zoo.create_method("mnv2unet_xs_deblur", pretrained=False, tile=50)

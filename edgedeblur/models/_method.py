@@ -54,45 +54,78 @@ def _check_image(image: Any) -> np.ndarray:
     return image
 
 
+AUTO_TILE_PIXELS = 4_000_000  # above this, whole-image eager torch needs GBs of activations
+AUTO_TILE, AUTO_OVERLAP = 512, 32
+
+
 class ModelMethod:
     """A zoo model as a restoration method (PyTorch, deploy form, no grad).
 
     Inputs slightly outside [0, 1] (noisy images are not clipped in the papers' protocol) are
     accepted; the output is always clamped to [0, 1] and float32, same shape as the input.
+    ``tile``: ``None`` runs the whole image, except above ``AUTO_TILE_PIXELS`` where 512-pixel
+    tiles with 32-pixel blended overlap are used (the runtime runner's streaming tiler);
+    ``0`` never tiles; a positive value (a multiple of ``pad_multiple``) always tiles.
     """
 
     needs_kernel = False
     needs_sigma = False
 
-    def __init__(self, model: Any, name: str, device: str = "cpu") -> None:
+    def __init__(self, model: Any, name: str, device: str = "cpu", tile: int | None = None,
+                 overlap: int = AUTO_OVERLAP) -> None:
         import torch
 
         self.name = name
         self.device = torch.device(device)
         self.model = model.to_deploy().to(self.device) if hasattr(model, "to_deploy") else model.eval()
         self.pad_multiple = int(getattr(model, "pad_multiple", 1) or 1)
+        if tile is not None and (tile < 0 or (tile and (tile % self.pad_multiple or overlap >= tile))):
+            raise InvalidInputError(
+                "tile must be 0 (off) or a positive multiple of the model's pad multiple, larger than the overlap",
+                given=f"tile={tile}, overlap={overlap}", allowed=f"multiples of {self.pad_multiple}",
+                hint=f"try tile={AUTO_TILE}")
+        self.tile, self.overlap = tile, overlap
 
-    def restore(self, image: np.ndarray) -> np.ndarray:
-        """Restore one H x W or H x W x 3 float image; returns float32 of the same shape."""
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """B x H x W x 3 float32 -> same, through the net (padded and cropped back)."""
         import torch
 
-        image = _check_image(image)
-        grey = image.ndim == 2
-        rgb = np.repeat(image[:, :, None], 3, axis=2) if grey else image
-        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32).transpose(2, 0, 1))[None]
+        x = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
         h, w = x.shape[-2:]
         x, _, _ = pad_to_multiple(x.to(self.device), self.pad_multiple)
         with torch.no_grad():
             y = self.model(x)[..., :h, :w]
-        out = y[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        return y.permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
+
+    def _tile_for(self, h: int, w: int) -> int:
+        if self.tile is None:
+            return AUTO_TILE if h * w > AUTO_TILE_PIXELS else 0
+        return self.tile
+
+    def restore(self, image: np.ndarray) -> np.ndarray:
+        """Restore one H x W or H x W x 3 float image; returns float32 of the same shape."""
+        image = _check_image(image)
+        grey = image.ndim == 2
+        rgb = np.repeat(image[:, :, None], 3, axis=2) if grey else image
+        rgb = np.ascontiguousarray(rgb, dtype=np.float32)
+        h, w = rgb.shape[:2]
+        tile = self._tile_for(h, w)
+        if tile and h >= tile and w >= tile and (h > tile or w > tile):
+            from ..runtime.tiling import run_tiled
+
+            out = np.empty_like(rgb)
+            run_tiled(rgb, self._run, out, tile, self.overlap, prepare=lambda t: t, finish=lambda r: r)
+        else:
+            out = self._run(rgb[None])[0]
         return out.mean(axis=2) if grey else out
 
     def __repr__(self) -> str:
         return f"ModelMethod({self.name!r}, device={str(self.device)!r})"
 
 
-def create_method(name: str, device: str = "cpu", pretrained: bool = True) -> ModelMethod:
+def create_method(name: str, device: str = "cpu", pretrained: bool = True,
+                  tile: int | None = None, overlap: int = AUTO_OVERLAP) -> ModelMethod:
     """The trained zoo model ``name`` as a method (``pretrained=False`` only for tests/timing)."""
     from ._registry import create_model
 
-    return ModelMethod(create_model(name, pretrained=pretrained), name, device)
+    return ModelMethod(create_model(name, pretrained=pretrained), name, device, tile, overlap)
