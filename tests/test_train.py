@@ -342,3 +342,14 @@ def test_cli_trains_a_zoo_model_for_two_steps(shared_data, tmp_path, capsys):
 
     net = create_model("mnv2unet_xs_denoise", pretrained=False)
     net.load_state_dict(_weights(out / "weights.safetensors"))  # the saved EMA fits the zoo net
+
+
+def test_dataloader_worker_gives_the_same_batches(shared_data):
+    from edgedeblur.train._data import PairStream, batches
+
+    stream = PairStream(_tiny_recipe(shared_data)["data"], seed=5)
+    with_worker = list(batches(stream, 1, 3, workers=1))
+    assert len(with_worker) == 2
+    for step, (d, c) in zip((1, 2), with_worker, strict=True):
+        d0, c0 = stream.batch(step)
+        assert np.array_equal(d, d0) and np.array_equal(c, c0)

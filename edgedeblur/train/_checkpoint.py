@@ -37,6 +37,7 @@ def save_weights(path: str | Path, state: dict[str, torch.Tensor], metadata: dic
     os.close(fd)
     try:
         st.save_file(_contiguous(state), tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; weights are package data others must read
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

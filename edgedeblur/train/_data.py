@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..io import list_images, read_image, to_float
 
-__all__ = ["data_root", "PairStream", "SOURCES", "validation_pairs", "build_degradations"]
+__all__ = ["data_root", "PairStream", "PairDataset", "SOURCES", "validation_pairs", "build_degradations"]
 
 SOURCES = ("bsds500", "train400_gray", "dead_leaves")
 _VAL_FOLDER = "train/bsds500_test"
@@ -161,6 +161,35 @@ class PairStream:
         degraded = np.stack([p[0] for p in pairs]).transpose(0, 3, 1, 2)
         clean = np.stack([p[1] for p in pairs]).transpose(0, 3, 1, 2)
         return np.ascontiguousarray(degraded, np.float32), np.ascontiguousarray(clean, np.float32)
+
+
+class PairDataset:
+    """A map-style torch Dataset whose item ``step`` is the whole batch of that step.
+
+    Wrapping :class:`PairStream` this way lets a ``DataLoader`` with ``num_workers=1`` make the
+    next batches in a second process while the model trains (``batch_size=None``, a sequential
+    sampler from the resumed step); the batches are the same as with no worker.
+    """
+
+    def __init__(self, stream: PairStream, total_steps: int) -> None:
+        self.stream, self.total = stream, int(total_steps)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.stream.batch(int(step))
+
+
+def batches(stream: PairStream, start: int, total: int, workers: int):  # noqa: ANN201 - an iterator
+    """Batches for steps ``start .. total-1``, made by a DataLoader with ``workers`` processes."""
+    if workers <= 0:
+        return (stream.batch(step) for step in range(start, total))
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(PairDataset(stream, total), batch_size=None, sampler=range(start, total),
+                        num_workers=workers, prefetch_factor=2, persistent_workers=False)
+    return ((d.numpy(), c.numpy()) for d, c in loader)
 
 
 def _margin(specs: Sequence[Any]) -> int:

@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
         "degradations": [],
         "crop": 64,
         "batch": 8,
-        "workers": 0,
+        "workers": 0,  # DataLoader worker processes making batches ahead (0: in the main process)
         "val_images": 8,  # the last N of train/bsds500_test (held out from training)
         "val_crop": 128,
     },

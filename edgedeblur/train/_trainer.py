@@ -23,7 +23,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ._checkpoint import load_checkpoint, save_checkpoint, save_weights
-from ._data import PairStream, validation_pairs
+from ._data import PairStream, batches, validation_pairs
 from ._disc import PatchDiscriminator
 from ._ema import ModelEMA
 from ._log import RunLog
@@ -208,6 +208,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
             _ship(name, ema, meta())
 
     bar = _bar(total, step, show_progress, name)
+    data_iter = batches(stream, step, total, int(cfg["data"]["workers"]))
     while step < total:
         if budget_s and seconds() >= budget_s:
             stopped_by = "time"
@@ -217,7 +218,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
                            min_ratio=float(tcfg["min_lr_ratio"]), plateau_scale=plateau.scale)
         for group in opt.param_groups:
             group["lr"] = tcfg["lr"] * factor
-        degraded_np, clean_np = stream.batch(step)
+        degraded_np, clean_np = next(data_iter)
         degraded = torch.from_numpy(degraded_np).to(device)
         clean = torch.from_numpy(clean_np).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
