@@ -74,7 +74,10 @@ def _check_against_model(manifest: Manifest, details: dict) -> None:
             problems.append(f"rank: model {shape}, manifest {list(spec.shape)}")
         else:
             for axis, (m, s) in enumerate(zip(shape, spec.shape, strict=True)):
-                if m >= 0 and s >= 0 and m != s or (m >= 0) != (s >= 0) and spec.layout[axis] != "N":
+                both_fixed_differ = m >= 0 and s >= 0 and m != s
+                # fixed vs dynamic disagreement matters for H, W, C (a batch of 1 vs -1 does not)
+                dynamic_differs = (m >= 0) != (s >= 0) and spec.layout[axis] != "N"
+                if both_fixed_differ or dynamic_differs:
                     problems.append(f"shape: model {shape}, manifest {list(spec.shape)} ({spec.layout})")
                     break
     if details.get("scale") is not None and spec.scale is not None:
