@@ -97,6 +97,8 @@ STUDY = [  # (target, calib_method, options, label)
     ("onnx-int8", "entropy", {"ort_scheme": "u8s8-rr"}, "u8s8 reduce_range, entropy"),
     ("openvino-int8", "minmax", {"nncf_preset": "performance"}, "NNCF PERFORMANCE preset"),
     ("openvino-int8", "minmax", {"nncf_preset": "mixed"}, "NNCF MIXED preset (default)"),
+    ("openvino-int8", "minmax", {"nncf_preset": "mixed", "nncf_fast_bias_correction": False},
+     "NNCF MIXED, no bias correction"),
     ("openvino-int8", "percentile", {"nncf_preset": "mixed"}, "NNCF MIXED, mean-quantile ranges"),
     ("tflite-int8", "minmax", {}, "ai-edge-quantizer static w8a8, clamp folded (default)"),
 ]

@@ -62,13 +62,14 @@ def export_openvino_int8(job: ExportJob) -> ExportResult:
     if job.calib_method == "percentile":
         adv["activations_range_estimator_params"] = RangeEstimatorParametersSet.MEAN_QUANTILE
     preset = job.options.get("nncf_preset", "mixed")
+    fbc = bool(job.options.get("nncf_fast_bias_correction", True))
     try:
         qmodel = nncf.quantize(
             model, nncf_dataset(job.calib), preset=getattr(nncf.QuantizationPreset, preset.upper()),
-            subset_size=len(job.calib.calib), fast_bias_correction=True,
+            subset_size=len(job.calib.calib), fast_bias_correction=fbc,
             advanced_parameters=AdvancedQuantizationParameters(**adv))
     except Exception as exc:
         raise ExportError(f"nncf.quantize failed: {exc}", path=job.out_path) from exc
-    quant = {"method": f"nncf.quantize PTQ preset={preset} overflow_fix=ENABLE fast_bias_correction",
+    quant = {"method": f"nncf.quantize PTQ preset={preset} overflow_fix=ENABLE fast_bias_correction={fbc}",
              "algorithm": job.calib_method}
     return _result(job, qmodel, fp16=False, quant=quant)
