@@ -164,7 +164,8 @@ def plot_device(rows: list[dict], device: str, path: Path) -> Path | None:
     ax.scatter([_lat(r) for r in front], [r["psnr_db"] for r in front], s=140, facecolors="none",
                edgecolors="k", lw=1.2)
     for r in front:
-        ax.annotate(f"{r.get('model')} {r.get('precision')} t{r.get('threads')}", (_lat(r), r["psnr_db"]),
+        ax.annotate(f"{r.get('model')} {r.get('backend')} {r.get('precision')} t{r.get('threads')}",
+                    (_lat(r), r["psnr_db"]),
                     fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("latency per 1280x720 frame, ms (median, log scale)")
