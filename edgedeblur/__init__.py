@@ -5,6 +5,7 @@ Heavy subpackages (models, train, export) import torch and friends lazily; impor
 """
 
 from .errors import EdgeDeblurError
+from .methods import get_method, list_methods
 
 __version__ = "0.1.0"
-__all__ = ["EdgeDeblurError", "__version__"]
+__all__ = ["EdgeDeblurError", "__version__", "get_method", "list_methods"]
