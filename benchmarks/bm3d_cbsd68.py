@@ -64,6 +64,24 @@ def _run_shards(cmd: list[str], jobs: int, out: Path) -> int:
     return max(codes)
 
 
+def summarise_log(log: Path) -> int:
+    """Mean of the per-image lines edge-eval printed so far (for a run stopped before the end)."""
+    import re
+
+    text = log.read_text(errors="replace").replace("\r", "\n")
+    rows = dict(re.findall(r"^\s+(\S+\.\w+): ([0-9.]+) dB, SSIM", text, flags=re.M))
+    ssims = dict(re.findall(r"^\s+(\S+\.\w+): [0-9.]+ dB, SSIM ([0-9.]+)", text, flags=re.M))
+    if not rows:
+        print(f"no per-image lines in {log}")
+        return 1
+    for name in sorted(rows):
+        print(f"{name:<14}{float(rows[name]):8.2f} dB  SSIM {float(ssims[name]):.4f}")
+    values = [float(v) for v in rows.values()]
+    print(f"partial: {len(values)} images, mean PSNR {sum(values) / len(values):.2f} dB, "
+          f"mean SSIM {sum(float(v) for v in ssims.values()) / len(ssims):.4f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from edgedeblur.cli.evaluate import main as edge_eval
 
@@ -77,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="split the run over this many processes (edge-eval --shard) and merge")
     parser.add_argument("--json", help="report path (default benchmarks/results/bm3d_SET.json)")
+    parser.add_argument("--from-log", metavar="LOG",
+                        help="only summarise the per-image lines of an unfinished run's output")
     args = parser.parse_args(argv)
+    if args.from_log:
+        return summarise_log(Path(args.from_log))
     args.data = args.data or str(REPO.parent / "shared" / "data" / "eval" / args.set)
     if args.json is None:
         args.json = str(REPO / "benchmarks" / "results" / f"bm3d_{args.set}.json")
