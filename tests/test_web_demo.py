@@ -133,6 +133,8 @@ def server(artifacts: Path):
             clean = path.split("?", 1)[0]
             if clean.startswith("/model/"):
                 return str(artifacts / Path(clean).name)
+            if clean.startswith("/real/") and os.environ.get("EDGEDEBLUR_WEB_MANIFEST"):
+                return str(Path(os.environ["EDGEDEBLUR_WEB_MANIFEST"]).parent / Path(clean).name)
             return super().translate_path(path)
 
         def log_message(self, *args: object) -> None:
@@ -146,8 +148,8 @@ def server(artifacts: Path):
     httpd.server_close()
 
 
-def _run_page(url: str, out: Path) -> tuple[np.ndarray, dict]:
-    proc = subprocess.run(["node", str(WEB / "tests" / "run_demo.mjs"), url, str(PHOTO), str(out), str(CHROMIUM)],
+def _run_page(url: str, out: Path, photo: Path = PHOTO) -> tuple[np.ndarray, dict]:
+    proc = subprocess.run(["node", str(WEB / "tests" / "run_demo.mjs"), url, str(photo), str(out), str(CHROMIUM)],
                           cwd=WEB, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"browser run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     info = json.loads((out / "result.json").read_text())
@@ -185,3 +187,30 @@ def test_page_reports_a_bad_manifest(server: str, artifacts: Path, tmp_path: Pat
                            str(PHOTO), str(tmp_path), str(CHROMIUM)], cwd=WEB, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "manifest says" in proc.stderr and "truncated" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_real_exported_artifact_in_browser(server: str, tmp_path: Path, shared_data: Path) -> None:
+    """An edge-export ONNX artifact (EDGEDEBLUR_WEB_MANIFEST=path/to/x.onnx-int8.manifest.json) on a
+    500 x 500 McMaster photo: the browser must match the Python runtime like the small nets do."""
+    manifest = os.environ.get("EDGEDEBLUR_WEB_MANIFEST")
+    if not manifest:
+        pytest.skip("set EDGEDEBLUR_WEB_MANIFEST to an edge-export *.onnx-*.manifest.json")
+    manifest = Path(manifest)
+    photo_path = shared_data / "eval" / "mcmaster" / "1.tif"
+    png = tmp_path / "photo.png"
+    from PIL import Image
+
+    Image.fromarray(read_image(photo_path)).save(png)
+    rgba, info = _run_page(f"{server}/index.html?manifest=real/{manifest.name}", tmp_path, png)
+    photo = read_image(png)
+    with load(manifest, backend="onnxruntime", threads=1) as runner:
+        expected = runner.restore(photo)
+    agree = psnr(rgba[..., :3], expected)
+    precision = json.loads(manifest.read_text())["artifact"]["precision"]
+    print(f"{manifest.name}: browser vs python {agree:.2f} dB; {info['tiles']} tiles, "
+          f"median {sorted(info['tileMs'])[len(info['tileMs']) // 2]:.1f} ms/tile, {info['totalMs']:.0f} ms/image, "
+          f"load {info['loadMs']:.0f} ms")
+    assert agree > MIN_PSNR_DB.get(precision, 35.0)
+    if os.environ.get("EDGEDEBLUR_UPDATE_SCREENSHOT"):
+        shutil.copyfile(tmp_path / "screenshot.png", ROOT / "docs" / "web-demo.png")
