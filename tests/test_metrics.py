@@ -201,3 +201,14 @@ def test_fit_save_load_round_trip(shared_data, tmp_path):
     assert loaded.source == "three photos"
     image = read_image(shared_data / "eval" / "cbsd68" / "101085.png")
     assert niqe(image, loaded) == pytest.approx(niqe(image, model))
+
+
+def test_metrics_import_needs_only_numpy():
+    """The edge runtime may score on a Pi: importing the metrics must not pull scipy/torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, edgedeblur.metrics; "
+            "print(','.join(m for m in ('scipy', 'torch', 'skimage', 'cv2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
