@@ -82,7 +82,7 @@ time "${PY[@]}" -c "$RESTORE" "$ARTIFACT" "$OUT/arm64.npz"
 
 log "edge-bench on emulated arm64 (tile latency + accuracy; latency is emulation, not a Pi)"
 time "${PY[@]}" -m edgedeblur.cli.bench "$ARTIFACT" --threads 1 --runs 3 --warmup 1 --frames none \
-  --no-isolate --label "qemu-aarch64 emulating a Raspberry Pi 5 (Cortex-A76 cpuinfo), 4 cores" \
+  --no-isolate --label "qemu-aarch64 Cortex-A76 (Raspberry Pi 5 CPU) emulated on x86" \
   -o "$OUT/arm64-emulated.jsonl" || true
 
 log "compare arm64 vs x86 outputs"
