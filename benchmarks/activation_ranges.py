@@ -105,7 +105,8 @@ def record_ranges(model: nn.Module, inputs: torch.Tensor) -> dict[str, dict[str,
             s["hi"].append(float(hi))
         return fn
 
-    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if n]
+    handles = [m.register_forward_hook(hook(n or "(model output)"))
+               for n, m in _tensor_modules(model)]
     try:
         with torch.no_grad():
             for batch in inputs.split(4):
@@ -120,10 +121,29 @@ def record_ranges(model: nn.Module, inputs: torch.Tensor) -> dict[str, dict[str,
     }
 
 
+def _tensor_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Modules whose output is a tensor a converter keeps (INT8 gets its own scale).
+
+    Skipped: containers and identities (same tensor as a child), and a conv directly followed
+    by its block's activation (Conv+ReLU6 is fused by every converter: only the activation's
+    output exists). The model itself is listed last, as "(model output)".
+    """
+    fused: set[int] = set()
+    for mod in model.modules():
+        act = getattr(mod, "act", None)
+        if isinstance(act, nn.Module):  # conv(-bn)(-act) block: one tensor, the block's output
+            for child in ("conv", "bn", "merged", "act"):
+                if isinstance(getattr(mod, child, None), nn.Module):
+                    fused.add(id(getattr(mod, child)))
+    keep = [(n, m) for n, m in model.named_modules()
+            if n and id(m) not in fused and not isinstance(m, (nn.Identity, nn.Sequential, nn.ModuleList))]
+    return keep + [("", model)]
+
+
 def summarise(ranges: dict[str, dict[str, float]], top: int = 5) -> dict:
     """Widest layers by max-min span, and the output tensor's range."""
     spans = sorted(ranges.items(), key=lambda kv: kv[1]["max"] - kv[1]["min"], reverse=True)
-    last = list(ranges.items())[-1]
+    last = ("(model output)", ranges["(model output)"])
     return {
         "layers": len(ranges),
         "widest": [{"layer": n, **r, "span": r["max"] - r["min"]} for n, r in spans[:top]],
@@ -144,9 +164,10 @@ def write_report(results: dict, meta: dict, out_md: Path) -> None:
         "Span = max - min of one module's output over all patches: one INT8 scale covers it, so a span "
         "of 12 means steps of 0.047. For contrast, the test U-Net in `/work/shared/toolchain-notes.md` "
         "(Hardswish, 1x1 conv before PixelShuffle) had spans of about 113-243 and lost 2.7 dB as "
-        "full-integer TFLite.",
+        "full-integer TFLite. Tensors are module outputs a converter keeps: a conv followed by its "
+        "block's ReLU6 is counted once (the fused output), containers and identities not at all.",
         "",
-        "| model | weights | layers | median span | widest layer | its min / max (p0.1 / p99.9) | output range |",
+        "| model | weights | tensors | median span | widest tensor | its min / max (p0.1 / p99.9) | output range |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, res in results.items():
