@@ -86,6 +86,19 @@ def _manifest(path: Path, precision: str) -> dict:
     }
 
 
+def test_core_js_matches_python_golden_vectors() -> None:
+    """web-demo/core.js (no browser needed) reproduces tests/golden exactly: grids, ramps, quantization
+    and whole-image restores of the RGB cases."""
+    if shutil.which("node") is None:
+        pytest.skip("node not found: apt-get install -y nodejs")
+    proc = subprocess.run(["node", str(WEB / "tests" / "golden_check.mjs"), str(ROOT / "tests" / "golden")],
+                          cwd=WEB, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["counts"] == {"grids": 10, "ramps": 7, "quant": 3, "restore": 3}
+    assert report["worstRestore"] == 0
+
+
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     why = _requirements()

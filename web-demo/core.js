@@ -103,7 +103,8 @@ export function encode(spec, tile, h, w) {
         if (ranged) v = v * (spec.hi - spec.lo) + spec.lo;
         const i = spec.layout === 'NHWC' ? (y * w + x) * c + k : (k * h + y) * w + x;
         if (spec.quantized) {
-          const q = roundHalfEven(Math.fround(v / spec.scale)) + spec.zeroPoint;
+          // float32 arithmetic like numpy: float32(x) / float32(scale), rounded half to even
+          const q = roundHalfEven(Math.fround(Math.fround(v) / Math.fround(spec.scale))) + spec.zeroPoint;
           out[i] = Math.min(qmax, Math.max(qmin, q));
         } else {
           out[i] = v;
@@ -131,7 +132,7 @@ export function decode(spec, data, h, w) {
     for (let x = 0; x < w; x++) {
       for (let k = 0; k < c; k++) {
         const i = spec.layout === 'NHWC' ? (y * w + x) * c + k : (k * h + y) * w + x;
-        let v = spec.quantized ? (data[i] - spec.zeroPoint) * spec.scale : data[i];
+        let v = spec.quantized ? Math.fround((data[i] - spec.zeroPoint) * Math.fround(spec.scale)) : data[i];
         if (ranged) v = (v - spec.lo) / (spec.hi - spec.lo);
         tile[(y * w + x) * c + k] = v;
       }
