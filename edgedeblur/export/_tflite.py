@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 
 from ..calibration import litert_dataset
@@ -29,8 +30,10 @@ def _versions() -> dict[str, str]:
 
 @contextlib.contextmanager
 def _quiet():
-    """litert-torch and the quantizer print progress to stdout; keep the CLI output ours."""
-    with contextlib.redirect_stdout(io.StringIO()):
+    """litert-torch and the quantizer print progress bars and warnings; keep the CLI output ours."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         yield
 
 
