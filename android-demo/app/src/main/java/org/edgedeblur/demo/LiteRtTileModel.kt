@@ -46,7 +46,7 @@ class LiteRtTileModel private constructor(
 
     override fun close() {
         interpreter.close()
-        (delegate as? Closeable)?.close()
+        (delegate as? AutoCloseable)?.close()
     }
 
     companion object {
@@ -65,11 +65,13 @@ class LiteRtTileModel private constructor(
             }
             val model = mapAsset(context, "$ASSET_DIR/${manifest.artifactFile}", manifest.bytes)
             if (wanted != Accelerator.CPU) {
+                var delegate: Delegate? = null
                 try {
-                    val delegate = createDelegate(wanted)
+                    delegate = createDelegate(wanted)
                     val options = Interpreter.Options().setNumThreads(threads).addDelegate(delegate)
                     return LiteRtTileModel(Interpreter(model, options), delegate, manifest, wanted, null)
                 } catch (e: Exception) { // delegate missing, unsupported ops, driver refused the graph
+                    (delegate as? AutoCloseable)?.close()
                     val why = "${wanted.label} unavailable (${e.message ?: e.javaClass.simpleName}); running on CPU"
                     return openCpu(model, manifest, threads, why)
                 }
