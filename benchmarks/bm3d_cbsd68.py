@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     gap = summary["psnr"] - published
     ok = abs(gap) <= TOLERANCE_DB
     print(f"{args.set}: mean PSNR {summary['psnr']:.2f} dB vs published BM3D {published} dB "
-          f"(gap {gap:+.2f}, tolerance {TOLERANCE_DB}), SSIM {summary['ssim']:.4f}, "
+          f"(gap {gap:+.2f}, tolerance {TOLERANCE_DB}), SSIM {summary['ssim']:.5f}, "
           f"{summary['seconds_per_mp']:.1f} s/MP wall, {summary['cpu_seconds_per_mp']:.1f} CPU-s/MP on {summary['machine']}: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
