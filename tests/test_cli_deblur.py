@@ -58,7 +58,7 @@ def test_colour_with_kernel_defaults_to_wiener(tmp_path, kernel_file, capsys) ->
     err = capsys.readouterr().err
     assert "wiener" in err and "s/MP" in err and "1/1 images done" in err
     assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "wiener"
-    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "bm3d"
+    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "mnv2unet_s_denoise"
 
 
 def test_grey_denoise_with_nlm(tmp_path) -> None:  # noqa: ANN001
@@ -74,12 +74,29 @@ def test_grey_denoise_with_nlm(tmp_path) -> None:  # noqa: ANN001
     assert err_out < 0.7 * err_in
 
 
-def test_default_without_kernel_is_bm3d_and_sigma_is_estimated(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_bm3d_estimates_sigma_when_not_given(tmp_path, capsys) -> None:  # noqa: ANN001
     src = save(tmp_path / "n.png", photo(32, 32, channels=1))
-    assert main([str(src), "-o", str(tmp_path / "out")]) == 0
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", "bm3d"]) == 0
     assert (tmp_path / "out" / "n.png").exists()
     err = capsys.readouterr().err
     assert "bm3d" in err and "estimates the noise level" in err
+
+
+def test_default_without_kernel_is_the_bundled_denoiser(tmp_path, capsys, shared_data) -> None:  # noqa: ANN001
+    pytest.importorskip("torch")
+    clean = read_image(shared_data / "eval" / "cbsd68" / sorted(
+        p.name for p in (shared_data / "eval" / "cbsd68").iterdir())[0])[:96, :128]
+    rng = np.random.default_rng(3)
+    noisy = np.clip(clean + rng.normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    src = save(tmp_path / "n.png", noisy)
+    assert main([str(src), "-o", str(tmp_path / "out")]) == 0
+    out = read_image(tmp_path / "out" / "n.png")
+
+    def psnr(a: np.ndarray) -> float:
+        return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - clean) ** 2)))
+
+    assert "mnv2unet_s_denoise" in capsys.readouterr().err
+    assert psnr(out) > psnr(noisy) + 4.0  # the shipped weights really denoise
 
 
 @pytest.mark.parametrize("channels", [1, 3])

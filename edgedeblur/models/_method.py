@@ -102,8 +102,15 @@ class ModelMethod:
             return AUTO_TILE if h * w > AUTO_TILE_PIXELS else 0
         return self.tile
 
-    def restore(self, image: np.ndarray) -> np.ndarray:
-        """Restore one H x W or H x W x 3 float image; returns float32 of the same shape."""
+    def restore(
+        self, image: np.ndarray, *, kernel: np.ndarray | None = None, sigma: float | None = None
+    ) -> np.ndarray:
+        """Restore one H x W or H x W x 3 float image; returns float32 of the same shape.
+
+        ``kernel`` and ``sigma`` are part of the method protocol (``edgedeblur.methods``); zoo
+        models are blind, so they are accepted and ignored.
+        """
+        del kernel, sigma
         image = _check_image(image)
         grey = image.ndim == 2
         rgb = np.repeat(image[:, :, None], 3, axis=2) if grey else image
