@@ -1,7 +1,6 @@
-"""Slow: firmware/ under AddressSanitizer + UndefinedBehaviorSanitizer, and a 60 s libFuzzer run.
-
-Run with ``pytest -m slow tests/test_firmware_sanitizers.py``. Skipped with the apt packages
-to install when the compilers are missing.
+"""firmware/ under AddressSanitizer + UndefinedBehaviorSanitizer (default suite, a few
+seconds), and a 60 s libFuzzer run (slow: ``pytest -m slow tests/test_firmware_sanitizers.py``).
+Skipped with the apt packages to install when the compilers are missing.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parents[1] / "firmware" / "scripts"
 
 
-@pytest.mark.slow
 def test_selftest_and_bench_are_clean_under_asan_ubsan(tmp_path: Path) -> None:
     if not shutil.which("cmake") or not shutil.which("gcc"):
         pytest.skip("needs cmake and gcc (apt-get install -y cmake gcc)")
