@@ -274,3 +274,42 @@ def test_help_and_list_methods(capsys) -> None:  # noqa: ANN001
     assert main(["--list-methods"]) == 0
     listed = capsys.readouterr().out.split()
     assert "wiener" in listed and "bm3d" in listed
+
+
+def _write_video(path: Path, frames: int = 5, size: tuple[int, int] = (48, 32)) -> None:
+    cv2 = pytest.importorskip("cv2")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        writer.write(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    writer.release()
+
+
+def test_video_file_is_restored_frame_by_frame(tmp_path, capsys) -> None:  # noqa: ANN001
+    cv2 = pytest.importorskip("cv2")
+    src = tmp_path / "clip.avi"
+    _write_video(src)
+    before = digest(src)
+    code = main([str(src), "-o", str(tmp_path / "out"), "-m", "nlm-opencv", "--sigma", "10", "-q"])
+    assert code == 0, capsys.readouterr().err
+    cap = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
+    count = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        assert frame.shape == (32, 48, 3)
+        count += 1
+    assert count == 5 and digest(src) == before
+
+
+def test_missing_camera_and_broken_video_are_reported(tmp_path, capsys) -> None:  # noqa: ANN001
+    pytest.importorskip("cv2")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    good = save(tmp_path / "a.png", photo(24, 24))
+    code = main([str(good), str(broken), "97", "-o", str(tmp_path / "out"), "-m", "identity", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (tmp_path / "out" / "a.png").exists()  # the batch went on
+    assert "broken.mp4" in err and "97" in err and "2 failed" in err

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, EdgeDeblurError, OutputPathError
 from ._common import EXIT_USAGE, BatchReport, cli_entry, progress
+from ._video import restore_videos, split_video_inputs
 
 __all__ = ["main", "DEFAULT_METHODS", "default_method"]
 
@@ -51,6 +52,8 @@ examples:
 sigma is the noise standard deviation on the 0-255 scale, whatever the bit depth.
 Outputs keep the input's name and bit depth (8-bit stays 8-bit, 16-bit stays 16-bit).
 The output folder is created if its parent exists. Inputs are never overwritten.
+Video files and camera indices are restored frame by frame (decode, inference and encode on
+separate threads) into OUT/<name>.mp4, with the frame rate shown: edge-deblur clip.mp4 0 -o out/
 Exit codes: 0 all done, 1 some files failed (listed at the end), 2 bad arguments.
 """
 
@@ -63,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files and/or folders")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="image files and/or folders; video files (.mp4, .avi, .mkv, .mov, ...) and "
+                   "camera indices (0, 1, ...) are restored frame by frame into OUT/<name>.mp4")
     p.add_argument("-o", "--output", metavar="OUT", help="output folder (required)")
     p.add_argument(
         "-m", "--method",
@@ -80,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--suffix", default="", help="added to each output file name (default: none)")
     p.add_argument("--format", choices=FORMATS, default="png",
                    help="output format (default png; 'same' keeps each input's extension)")
+    p.add_argument("--max-frames", type=int, metavar="N",
+                   help="stop a video or camera after N frames (a camera otherwise runs until Ctrl-C)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
     return p
@@ -247,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     kernel = load_kernel_file(args.kernel) if args.kernel else None
     name, method = _resolve_method(args, kernel)
     out = prepare_output_folder(args.output)
-    jobs, refused = plan_jobs(args.inputs, out, suffix=args.suffix, fmt=args.format)
+    videos, images = split_video_inputs(args.inputs)
+    jobs, refused = plan_jobs(images, out, suffix=args.suffix, fmt=args.format)
     if args.sigma is None and name in ESTIMATES_SIGMA:
         _note(f"note: --sigma not given; {name} estimates the noise level of each image", args.quiet)
     if kernel is not None and not method.needs_kernel:
@@ -257,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     for path, error in refused:
         report.fail(path, error)
     inputs = [job.source for job in jobs]
-    megapixels, busy = 0.0, 0.0
+    megapixels, busy, count = 0.0, 0.0, 0
     bar = jobs if args.quiet else progress(jobs, desc=f"edge-deblur {name}", unit="img")
     for job in bar:
         started = time.perf_counter()
@@ -272,10 +280,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         busy += time.perf_counter() - started
         megapixels += mp
+        count += 1
         report.ok(job.target)
-    if report.done:
+    if videos:
+        restore_videos(method, videos, out, kernel=kernel, sigma=args.sigma, suffix=args.suffix,
+                       max_frames=args.max_frames, report=report, quiet=args.quiet)
+    if count:
         per_mp = busy / megapixels if megapixels else 0.0
-        count = len(report.done)
         print(f"{name}: {count} image{'s' if count != 1 else ''}, {megapixels:.2f} MP in {busy:.1f} s "
               f"({per_mp:.2f} s/MP) -> {out}", file=sys.stderr)
     return report.finish(sys.stderr)  # the current stderr (finish's default is bound at import)
