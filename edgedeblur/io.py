@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from .errors import ImageReadError, InvalidInputError, OutputPathError, require
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "atomic_write",
     "read_image",
     "write_image",
     "to_float",
@@ -204,12 +205,10 @@ def write_image(path: str | Path, image: np.ndarray, *, inputs: Sequence[str | P
         raise OutputPathError(
             "unsupported output extension", path=path, given=suffix, allowed=", ".join(IMAGE_EXTENSIONS)
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    def write(tmp: Path) -> None:
         if image.dtype == np.uint16 and image.ndim == 3:
             cv2 = require("cv2", "opencv", "writing 16-bit colour images")
-            if not cv2.imwrite(tmp, np.ascontiguousarray(image[..., ::-1])):
+            if not cv2.imwrite(str(tmp), np.ascontiguousarray(image[..., ::-1])):
                 raise OutputPathError("OpenCV could not write this format in 16 bit", path=path)
         elif image.dtype == np.uint16:
             Image.fromarray(image).save(tmp, format=_pil_format(suffix))
@@ -217,7 +216,22 @@ def write_image(path: str | Path, image: np.ndarray, *, inputs: Sequence[str | P
             Image.fromarray(image.astype(np.uint8, copy=False)).save(
                 tmp, format=_pil_format(suffix), **({"quality": 95} if suffix in (".jpg", ".jpeg") else {})
             )
-        # mkstemp creates 0600 files; give the output the permissions a normal write would
+
+    return atomic_write(path, write, suffix=suffix)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], *, suffix: str = "") -> Path:
+    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it to ``path``.
+
+    The file appears complete or not at all, with the permissions a plain ``open()`` would give
+    (mkstemp makes 0600 files). ``suffix`` keeps the extension for writers that look at it.
+    Every writer of the project (images, manifests, weights, sidecars, C headers) goes through here.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
         mask = os.umask(0o022)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)

@@ -13,9 +13,10 @@ import base64
 import html
 import os
 import re
-import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+from ..io import atomic_write
 
 __all__ = ["dedupe", "pareto_front", "markdown_report", "plot_device", "html_report", "write_report"]
 
@@ -227,11 +228,7 @@ def html_report(markdown: str, images: dict[str, Path]) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_report(rows: list[dict], out_dir: Path, problems: list[str] = (), plots: bool = True) -> dict[str, Path]:

@@ -8,15 +8,13 @@ same pixels, so any pair in a data set can be regenerated or audited.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..io import atomic_write
 from ._pipeline import DegradeResult, degrade
 from ._spec import Degradation
 
@@ -28,27 +26,6 @@ SIDECAR_VERSION = 1
 def image_seed(seed: int, name: str) -> list[int]:
     """The seed for one file: ``[seed, crc32(name)]``, independent of batch order and size."""
     return [int(seed), zlib.crc32(name.encode("utf-8"))]
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def save_npy(path: Path, array: np.ndarray) -> Path:

@@ -12,13 +12,12 @@ any build machine.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 
 from ..errors import ArtifactError, ExportError, OutputPathError
+from ..io import atomic_write
 from ..runtime.manifest import Manifest, TensorSpec
 
 __all__ = ["DEFAULT_MAX_PIXELS", "DEFAULT_DYNAMIC_TILE", "c_contract", "render_c_header", "write_c_header"]
@@ -211,13 +210,4 @@ def write_c_header(manifest_or_artifact: str | Path, out: str | Path, *, embed_m
                                overlap=overlap)
     except OSError as exc:
         raise ArtifactError(f"cannot read the model to embed ({exc})", path=manifest.artifact_path) from exc
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return out
+    return atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))

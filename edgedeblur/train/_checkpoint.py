@@ -8,7 +8,6 @@ step in the safetensors metadata so a file can always be traced to the run that 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import ArtifactError, require
+from ..io import atomic_write
 
 __all__ = ["save_weights", "load_weights", "save_checkpoint", "load_checkpoint", "CHECKPOINT_DIR"]
 
@@ -33,17 +33,9 @@ def save_weights(path: str | Path, state: dict[str, torch.Tensor], metadata: dic
     st = require("safetensors.torch", "train", "saving weights")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".safetensors", dir=path.parent)
-    os.close(fd)
-    try:
-        st.save_file(_contiguous(state), tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; weights are package data others must read
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    meta = {k: str(v) for k, v in (metadata or {}).items()}
+    return atomic_write(path, lambda tmp: st.save_file(_contiguous(state), str(tmp), metadata=meta),
+                        suffix=".safetensors")
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
