@@ -1,8 +1,8 @@
 """Export round trips (64x64, small random-init zoo model), manifests, parity verdicts, bad input.
 
-Every artifact is checked through ``edgedeblur.runtime.load``, the code the device runs. ONNX
-and OpenVINO targets run by default; the TFLite trio (litert-torch import and conversion take
-about a minute here) is marked slow.
+Every artifact is checked through ``edgedeblur.runtime.load``, the code the device runs. Every
+target runs by default (all of this file took about 35 s on an idle 2-core machine); only
+prune-then-fine-tune is marked slow.
 """
 
 from __future__ import annotations
@@ -155,7 +155,6 @@ def test_cli_exports_and_summarises(shared_data, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tflite-fp32", "tflite-fp16", "tflite-int8"])
 def test_tflite_targets(setup, name):
     out = _export(setup, name)
