@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import EdgeDeblurError
+from ..errors import ConfigError, EdgeDeblurError
 
 T = TypeVar("T")
 
@@ -87,3 +87,24 @@ class BatchReport:
             shown = reason if reason.startswith(str(path)) else f"{path}: {reason}"
             print(f"  FAILED {shown}", file=stream)
         return EXIT_SOME_FAILED if self.failed else EXIT_OK
+
+
+def parse_method_options(pairs: list[str]) -> dict[str, object]:
+    """``-O KEY=VALUE`` strings -> keyword options: numbers and booleans converted, ``-`` -> ``_``."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError("method option must be KEY=VALUE", given=pair, hint="e.g. -O iterations=30")
+        value: object = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    continue
+        options[key.replace("-", "_")] = value
+    return options

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, EdgeDeblurError, OutputPathError
-from ._common import EXIT_USAGE, BatchReport, cli_entry, progress
+from ._common import EXIT_USAGE, BatchReport, cli_entry, parse_method_options, progress
 from ._video import restore_videos, split_video_inputs
 
 __all__ = ["main", "DEFAULT_METHODS", "default_method"]
@@ -90,28 +90,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
     return p
-
-
-def _parse_options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` strings -> dict with numbers and booleans converted (as ``edge-eval``)."""
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError("method option must be KEY=VALUE", given=pair,
-                              hint="e.g. -O iterations=30")
-        value: object = raw
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(raw)
-                    break
-                except ValueError:
-                    continue
-        options[key.replace("-", "_")] = value
-    return options
 
 
 def default_method(has_kernel: bool) -> str:
@@ -224,7 +202,7 @@ def _resolve_method(args: argparse.Namespace, kernel: np.ndarray | None):  # noq
     from ..methods import get_method
 
     name = args.method or default_method(kernel is not None)
-    method = get_method(name, **_parse_options(args.option))
+    method = get_method(name, **parse_method_options(args.option))
     if method.needs_kernel and kernel is None:
         raise ConfigError(f"method {name!r} needs the blur kernel",
                           hint="add --kernel psf.npy (a .npy, .mat or image PSF)")

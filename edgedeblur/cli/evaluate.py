@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ..errors import ConfigError, InvalidInputError
-from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry, progress
+from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry, parse_method_options, progress
 
 EPILOG = """\
 examples:
@@ -73,27 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no per-image table, no progress bar")
     p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
     return p
-
-
-def _parse_options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` strings -> dict, numbers and booleans converted."""
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError("method option must be KEY=VALUE", given=pair, hint="e.g. -O iterations=30")
-        value: object = raw
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(raw)
-                    break
-                except ValueError:
-                    continue
-        options[key.replace("-", "_")] = value
-    return options
 
 
 def _degradation(args: argparse.Namespace) -> object:
@@ -171,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bar = None if args.quiet else (lambda it, n: progress(it, desc="edge-eval", total=n, unit="img"))
     common = dict(on_score=None if args.quiet else _print_row, limit=args.limit, crop_border=args.crop_border, y_channel=args.y_channel,
-                  oracle=not args.blind, method_options=_parse_options(args.option), progress=bar)
+                  oracle=not args.blind, method_options=parse_method_options(args.option), progress=bar)
     if args.paired:
         result = evaluate_paired(args.method, args.paired, args.data, sigma=args.sigma,
                                  kernel=args.kernel, **common)
