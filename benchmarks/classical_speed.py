@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgedeblur._machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
 RESULTS = REPO / "benchmarks" / "results" / "classical_speed.json"
@@ -37,16 +39,6 @@ DOC = REPO / "docs" / "classical.md"
 BEGIN, END = "<!-- classical_speed:begin -->", "<!-- classical_speed:end -->"
 WIDTH, HEIGHT = 1280, 720
 METHODS = ["wiener", "richardson-lucy", "nlm-opencv", "nlm-skimage", "bm3d"]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def frame() -> tuple[np.ndarray, str]:
@@ -146,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     inputs = degraded_inputs(clean)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
         "input": f"train/bsds500_train/{name}", "size": [HEIGHT, WIDTH, 3],
         "load_start": os.getloadavg()[0], "methods": {},
     }

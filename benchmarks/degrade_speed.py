@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgedeblur._machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 
 CASES = {
@@ -93,16 +95,6 @@ def _blur_baselines(repeats: int) -> dict[str, object]:
     return out
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _entry(rate: float, rates: list[float], cpu_rate: float) -> dict[str, object]:
     return {"patches_per_second": round(rate, 1), "ms_per_patch": round(1000 / rate, 3),
             "repeats": [round(x, 1) for x in rates], "patches_per_cpu_second": round(cpu_rate, 1),
@@ -161,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "what": "edgedeblur.degrade throughput on 128x128x3 float32 patches (median of repeats), one OpenCV "
                 "thread, one process; wall rates depend on the machine's load, per-CPU-second rates are "
                 "what one free core delivers",
-        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, {platform.platform()}",
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores, {platform.platform()}",
         "input": f"32 random 128x128 crops of {photos} (scale 0.5-1)",
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "numpy": np.__version__, "opencv": cv2.__version__,

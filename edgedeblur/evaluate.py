@@ -179,14 +179,9 @@ def _round(value: float, digits: int) -> float:
 
 def machine_description() -> str:
     """One line naming the CPU, core count and Python/numpy versions, for reports."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from ._machine import cpu_model
+
+    cpu = cpu_model()
     return (
         f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, numpy {np.__version__}"

@@ -14,6 +14,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .._machine import cpu_info
+
 __all__ = ["device_fingerprint", "backend_versions", "device_id"]
 
 _BACKEND_PACKAGES = {
@@ -29,24 +31,6 @@ def _read(path: str) -> str | None:
         return Path(path).read_text(encoding="utf-8", errors="replace").strip("\x00\n ")
     except OSError:
         return None
-
-
-def _cpuinfo() -> dict:
-    text = _read("/proc/cpuinfo") or ""
-    model = None
-    flags: set[str] = set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if key in ("model name", "hardware", "processor") and not model and not value.isdigit():
-            model = value
-        elif key in ("flags", "features") and not flags:
-            flags = set(value.split())
-    simd = sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8",
-                                            "neon", "asimd", "asimddp", "i8mm", "sve", "fp16", "asimdhp"})
-    if not model:
-        model = platform.processor() or platform.machine()
-    return {"cpu_model": model, "cpu_simd": simd}
 
 
 def _getprop(name: str) -> str | None:
@@ -101,7 +85,7 @@ def backend_versions() -> dict[str, str | None]:
 def device_fingerprint() -> dict:
     """A JSON-able description of this device (cheap: files and one or two commands)."""
     info = {
-        **_cpuinfo(),
+        **cpu_info(),
         "cpu_cores": os.cpu_count(),
         "arch": platform.machine(),
         "board": _board(),
