@@ -38,12 +38,16 @@ def export_model(
     force: bool = False,
     seed: int = 0,
     options: dict | None = None,
+    model_kwargs: dict | None = None,
     on_done: Callable[[ExportOutcome | EdgeDeblurError, str], None] | None = None,
 ) -> list[ExportOutcome | EdgeDeblurError]:
     """Export ``model`` to each of ``targets``; one failing target does not stop the others.
 
     Returns one entry per target: an :class:`ExportOutcome` (check ``.passed``) or the error
     that stopped that target. ``on_done(result, target_name)`` is called after each target.
+    ``model_kwargs`` override the registered architecture (``create_model(model, **model_kwargs)``),
+    e.g. ``{"genome": g}`` for ``nasunet_deblur``; the manifest's params/MACs are then those of
+    the net actually built.
     """
     rows = _targets(targets)
     if tile % 8 or tile < 16:
@@ -51,14 +55,14 @@ def export_model(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputPathError("output folder is a file", path=out, hint="pass -o with a folder")
-    resolved = resolve_model(model, arch, random_init, seed)
+    resolved = resolve_model(model, arch, random_init, seed, model_kwargs)
     if tile % resolved.pad_multiple:
         raise InvalidInputError(f"tile must be a multiple of the model's pad_multiple {resolved.pad_multiple}",
                                 given=tile, hint=f"use --tile {resolved.pad_multiple * max(1, tile // resolved.pad_multiple)}")
     calib = CalibrationSource(calib_dir, images=calib_images, heldout=heldout, patch=tile, task=resolved.task, recipe=resolved.name,
                               seed=seed)
     calib.calib  # noqa: B018 - load now so missing/too few images fail before any export work
-    extra: dict = {}
+    extra: dict = dict(resolved.cost or {})
     if prune:
         from ._prune import prune_and_finetune
 

@@ -1,7 +1,10 @@
 """Resolve what the user named into a deploy-ready torch model and what the manifest says of it.
 
 MODEL is a zoo name (trained weights, or ``random_init`` for an untrained net, labelled as such)
-or a ``.safetensors`` checkpoint with ``arch`` naming its zoo architecture.
+or a ``.safetensors`` checkpoint with ``arch`` naming its zoo architecture. ``model_kwargs``
+override the registered architecture (``create_model(name, **model_kwargs)``), e.g. a NAS genome
+for ``nasunet_deblur``; the card's params/MACs then no longer describe the net, so they are
+recomputed from it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class ResolvedModel:
     checkpoint_sha256: str | None
     weights: str  # "trained" | "random-init" | "checkpoint"
     recipe: str | None = None
+    kwargs: dict[str, Any] | None = None  # architecture overrides given to create_model
+    cost: dict[str, int] | None = None  # params / macs_720p of an overridden architecture
 
 
 def _sha256(path: Path) -> str:
@@ -32,8 +37,26 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
-def resolve_model(model: str, arch: str | None = None, random_init: bool = False, seed: int = 0) -> ResolvedModel:
-    """Build the model for ``model`` (zoo name or checkpoint path), in eval mode."""
+def _create(zoo: Any, name: str, pretrained: bool, kwargs: dict[str, Any]) -> Any:
+    """``create_model`` with architecture overrides; a rejected override is a ConfigError."""
+    try:
+        return zoo.create_model(name, pretrained=pretrained, **kwargs)
+    except TypeError as exc:  # an unknown keyword for the family's constructor
+        raise ConfigError(f"model_kwargs do not fit {name!r}: {exc}", given=", ".join(sorted(kwargs)),
+                          hint="pass only arguments of the family's constructor (see edgedeblur/models)") from exc
+
+
+def _cost(zoo: Any, net: Any) -> dict[str, int]:
+    # Counted on the training-form net, as the card does, so the numbers compare with the zoo's.
+    return {"params": int(zoo.count_params(net)), "macs_720p": int(zoo.count_macs(net, 720, 1280))}
+
+
+def resolve_model(model: str, arch: str | None = None, random_init: bool = False, seed: int = 0,
+                  model_kwargs: dict[str, Any] | None = None) -> ResolvedModel:
+    """Build the model for ``model`` (zoo name or checkpoint path), in eval mode.
+
+    ``model_kwargs`` override the registered architecture (passed to ``create_model``).
+    """
     torch = require("torch", "export", "exporting zoo models")
     zoo = require("edgedeblur.models", "export", "exporting zoo models")
     if model.endswith(".safetensors"):
@@ -54,7 +77,7 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
         raise UnknownNameError("model", name, zoo.list_models())
     torch.manual_seed(seed)
     try:
-        net = zoo.create_model(name, pretrained=weights == "trained")
+        net = _create(zoo, name, weights == "trained", dict(model_kwargs or {}))
     except ArtifactError as exc:
         if weights != "trained":
             raise
@@ -74,7 +97,8 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
         sha = _sha256(wp) if wp.is_file() else None
     card = zoo.get_card(name)
     net.eval()
+    cost = _cost(zoo, net) if model_kwargs else None
     deploy = net.to_deploy() if hasattr(net, "to_deploy") else net
     deploy.eval()
     return ResolvedModel(deploy, name, card.task, int(getattr(net, "pad_multiple", 1)), sha, weights,
-                         getattr(card, "recipe", None))
+                         getattr(card, "recipe", None), dict(model_kwargs) if model_kwargs else None, cost)
