@@ -8,7 +8,7 @@ branches merged). A new architecture is one file registering its variants plus o
 """
 
 # each family module registers its variants on import
-from . import deblurganv2, dncnn, mnv2unet, nafnet_lite, srn_lite, unet_small  # noqa: F401
+from . import deblurganv2, dncnn, mnv2unet, nafnet_lite, nasunet, srn_lite, unet_small  # noqa: F401
 from ._macs import count_macs, count_params
 from ._method import ModelMethod, create_method
 from ._registry import (

@@ -24,6 +24,7 @@ __all__ = [
     "InvertedResidual",
     "Down",
     "UpResize",
+    "ResizeConv",
     "RepConv3x3",
     "ClampResidualHead",
     "ResBlock",
@@ -121,16 +122,17 @@ class Down(nn.Module):
 class InvertedResidual(nn.Module):
     """MobileNetV2 block: 1x1 expand (ReLU6) -> depthwise (ReLU6) -> 1x1 linear project (+ skip).
 
-    Stride 2 uses a 4x4 depthwise kernel with padding 1 (see module docstring).
+    Stride 2 uses a 4x4 depthwise kernel with padding 1 (see module docstring); stride 1 uses
+    ``kernel`` (odd: 3 or 5, symmetric SAME padding).
     """
 
-    def __init__(self, cin: int, cout: int, stride: int = 1, expand: int = 4) -> None:
+    def __init__(self, cin: int, cout: int, stride: int = 1, expand: int = 4, kernel: int = 3) -> None:
         super().__init__()
         hidden = cin * expand
         layers: list[nn.Module] = []
         if expand != 1:
             layers.append(ConvBNAct(cin, hidden, 1))
-        k, pad = (4, 1) if stride == 2 else (3, 1)
+        k, pad = (4, 1) if stride == 2 else (kernel, (kernel - 1) // 2)
         layers.append(ConvBNAct(hidden, hidden, k, stride, groups=hidden, padding=pad))
         layers.append(ConvBNAct(hidden, cout, 1, act=None))
         self.body = nn.Sequential(*layers)
@@ -155,6 +157,22 @@ class UpResize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.up(self.proj(x))
+
+
+class ResizeConv(nn.Module):
+    """x2 upsampling the other way round: bilinear resize, then a 3x3 ConvBNAct (ReLU6).
+
+    4x the MACs of :class:`UpResize` but a real 3x3 spatial filter at the higher resolution
+    (smooths the bilinear grid); both lower to RESIZE_BILINEAR + CONV_2D.
+    """
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.conv = ConvBNAct(cin, cout, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.up(x))
 
 
 class RepConv3x3(nn.Module):
@@ -216,11 +234,15 @@ class ClampResidualHead(nn.Module):
 
 
 class ResBlock(nn.Module):
-    """conv-BN-ReLU6 -> conv-BN (+ skip) -> ReLU6: SRN/EDSR-style, bounded output for INT8."""
+    """conv-BN-ReLU6 -> conv-BN (+ skip) -> ReLU6: SRN/EDSR-style, bounded output for INT8.
 
-    def __init__(self, channels: int) -> None:
+    ``kernel`` is the size of both dense convs (odd, symmetric SAME padding).
+    """
+
+    def __init__(self, channels: int, kernel: int = 3) -> None:
         super().__init__()
-        self.body = nn.Sequential(ConvBNAct(channels, channels, 3), ConvBNAct(channels, channels, 3, act=None))
+        self.body = nn.Sequential(ConvBNAct(channels, channels, kernel),
+                                  ConvBNAct(channels, channels, kernel, act=None))
         self.act = nn.ReLU6()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -282,16 +304,20 @@ class NAFBlockLite(nn.Module):
     ``x + beta * pw2(SCA(gate(dw(pw1(norm1(x))))))``, then ``y + gamma * ffn2(gate(ffn1(norm2(y))))``.
     On deploy the norms fold into ``pw1``/``ffn1`` and ``beta``/``gamma`` into ``pw2``/``ffn2``:
     only 1x1/depthwise convs, clamps, multiplies, a global mean and adds remain.
+
+    ``kernel`` is the depthwise kernel (odd). ``sca=False`` drops the channel attention: its
+    global mean makes the output depend on the tile size, which a tiled runtime cannot match.
     """
 
-    def __init__(self, c: int, dw_expand: int = 2, ffn_expand: int = 2, gate_clip: float | None = 6.0):
+    def __init__(self, c: int, dw_expand: int = 2, ffn_expand: int = 2, gate_clip: float | None = 6.0,
+                 kernel: int = 3, sca: bool = True):
         super().__init__()
         dw_c, ffn_c = c * dw_expand, c * ffn_expand
         self.norm1: nn.Module = nn.BatchNorm2d(c)
         self.pw1 = nn.Conv2d(c, dw_c, 1)
-        self.dw = nn.Conv2d(dw_c, dw_c, 3, 1, 1, groups=dw_c)
+        self.dw = nn.Conv2d(dw_c, dw_c, kernel, 1, (kernel - 1) // 2, groups=dw_c)
         self.gate = SimpleGate(gate_clip)
-        self.sca = SimplifiedChannelAttention(dw_c // 2)
+        self.sca: nn.Module = SimplifiedChannelAttention(dw_c // 2) if sca else nn.Identity()
         self.pw2 = nn.Conv2d(dw_c // 2, c, 1)
         self.norm2: nn.Module = nn.BatchNorm2d(c)
         self.ffn1 = nn.Conv2d(c, ffn_c, 1)
