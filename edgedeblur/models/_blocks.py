@@ -253,18 +253,27 @@ class SimpleGate(nn.Module):
     """NAFNet's gate ``a * b`` over a channel split, with hard clamps so INT8 ranges stay bounded.
 
     ``clip`` bounds both halves and the product (``None`` disables it: the paper's form).
+    ``no_minimum`` computes the same clamp as ``c - relu(c - max(x, -c))``: ai-edge-quantizer
+    has no INT8 MINIMUM kernel (a ``clamp`` lowers to MAXIMUM + MINIMUM and the MINIMUM stays
+    float), while MAXIMUM, SUB and RELU all quantize.
     """
 
-    def __init__(self, clip: float | None = 6.0) -> None:
+    def __init__(self, clip: float | None = 6.0, no_minimum: bool = False) -> None:
         super().__init__()
         self.clip = clip
+        self.no_minimum = no_minimum
+
+    def _clamp(self, x: torch.Tensor, c: float) -> torch.Tensor:
+        if self.no_minimum:
+            return c - torch.relu(c - torch.clamp(x, min=-c))
+        return torch.clamp(x, -c, c)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = x.chunk(2, dim=1)
         if self.clip is None:
             return a * b
         c = self.clip
-        return torch.clamp(torch.clamp(a, -c, c) * torch.clamp(b, -c, c), -c, c)
+        return self._clamp(self._clamp(a, c) * self._clamp(b, c), c)
 
 
 class SimplifiedChannelAttention(nn.Module):
