@@ -29,6 +29,7 @@ from ._proxy import TASKS, ProxyConfig, base_recipe_name, proxy_recipe, run_prox
 
 __all__ = ["TrialRecord", "SearchResult", "SearchContext", "run_search", "evaluate_candidate",
            "pareto_front", "best_genome", "best_record", "load_search", "write_outputs",
+           "genome_document", "write_genome_file", "check_genome_path",
            "plot_pareto", "ZOO_SIZES", "TASKS", "ProxyConfig"]
 
 #: Hand-designed reference points enqueued first (cheapest first, so short searches get them).
@@ -115,8 +116,9 @@ def evaluate_candidate(genome: dict[str, Any], ctx: SearchContext, *, number: in
         old = ctx.done[key]
         return TrialRecord(**base, status="cached", psnr=old.psnr, params=old.params,
                            macs_720p=old.macs_720p, cpu_seconds=0.0, run_dir=old.run_dir)
-    if ms > ctx.reject_factor * ctx.budget_ms:
-        # far over budget: not worth minutes of training; params/MACs still cost nothing
+    if ms > ctx.reject_factor * ctx.budget_ms and zoo is None:
+        # far over budget: not worth minutes of training (the zoo references always are: they
+        # are what the front is compared with); params/MACs still cost nothing
         params, macs = _cost(genome, ctx.task)
         return TrialRecord(**base, status="rejected", params=params, macs_720p=macs, cpu_seconds=0.0)
     run_dir = ctx.out_dir / "proxy" / f"t{number:04d}_{key}"
@@ -169,18 +171,22 @@ def best_genome(result: SearchResult, budget_ms: float | None = None) -> dict[st
 
 # ----------------------------------------------------------------------------------- the driver
 
+def _device_label(device: Any) -> str:
+    """A short name for a profile's device (its fingerprint dict, or a plain string)."""
+    if isinstance(device, dict):
+        return str(device.get("board") or device.get("cpu_model") or device.get("hostname") or "unknown device")
+    return str(device or "unknown device")
+
+
 def _load_profile(profile_path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """B's latency model and the profile's identity (device, target, threads, tile, sha256)."""
+    """The device's latency model and the profile's identity (what the results are valid for)."""
     from .latency import LatencyModel
 
     path = Path(profile_path)
-    if not path.is_file():
-        raise ConfigError("device profile not found", given=str(path), path=path,
-                          hint="make one with edge-nas-profile (see docs/nas.md)")
-    model = LatencyModel.load(path)
-    info = {k: getattr(model, k, None) for k in ("device", "target", "threads", "tile")}
-    info["path"] = str(path)
-    info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    model = LatencyModel.load(path)  # a missing or foreign file raises ArtifactError naming it
+    info = {"device": _device_label(model.device), "target": model.target, "backend": model.backend,
+            "threads": model.threads, "tile": model.tile, "heldout_error": model.heldout, "path": str(path),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     return model, info
 
 
@@ -275,7 +281,7 @@ def _open_study(ctx: SearchContext, settings: dict[str, Any], trials: int) -> tu
 def _finished(study: Any) -> list[Any]:
     from optuna.trial import TrialState
 
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if "record" in t.user_attrs]
 
 
@@ -301,8 +307,6 @@ def _enqueue_zoo(study: Any, done: list[TrialRecord]) -> None:
 
 
 def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
-    import optuna
-
     from .space import genome_from_mnv2unet, suggest_genome
 
     def objective(trial: Any) -> tuple[float, float]:
@@ -313,9 +317,12 @@ def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
         record = evaluate_candidate(genome, ctx, number=trial.number, zoo=zoo)
         trial.set_user_attr("record", record.as_json())
         trial.set_constraint("latency_ms_over_budget", record.latency_ms - ctx.budget_ms)
-        if not record.scored:
-            raise optuna.TrialPruned(f"{record.status}: {record.latency_ms:.1f} ms")
-        return float(record.psnr), record.latency_ms  # type: ignore[arg-type]
+        # Unscored trials (rejected, diverged) still complete: NSGA-II breeds only from complete
+        # trials and ranks infeasible ones by how far over budget they are, which steers a
+        # tight-budget search towards the budget instead of sampling blindly. -inf PSNR ranks a
+        # diverged feasible net last; the record keeps psnr=None (nothing was measured).
+        psnr = float(record.psnr) if record.scored else -math.inf  # type: ignore[arg-type]
+        return psnr, record.latency_ms
 
     return objective
 
@@ -389,6 +396,44 @@ def load_search(out_dir: str | Path) -> list[TrialRecord]:
 
 
 # ---------------------------------------------------------------------------------- the outputs
+
+def genome_document(result: SearchResult, name: str, record: TrialRecord | None = None) -> dict[str, Any]:
+    """A ``edgedeblur/models/genomes/<name>.json`` document for ``record`` (default: the best)."""
+    record = record or best_record(result)
+    if record is None:
+        raise ConfigError("no candidate within the latency budget to export", given=f"{result.budget_ms:g} ms",
+                          hint="raise --latency-budget or run more --trials")
+    search = {"key": record.key, "trial": record.number, "psnr_proxy_db": record.psnr,
+              "predicted_ms": record.latency_ms, "budget_ms": result.budget_ms, "params": record.params,
+              "macs_720p": record.macs_720p, "trials": len(result.records), "profile": result.profile,
+              "proxy": result.proxy, "study": str(Path(result.out_dir) / _STUDY_FILE)}
+    return {"name": name, "task": result.task, "genome": record.genome, "search": search}
+
+
+def check_genome_path(path: str | Path, task: str) -> Path:
+    """A genome file is ``<name>.json``, the name a lower-case zoo name (letters, digits, _)."""
+    path = Path(path)
+    name = path.stem
+    if path.suffix != ".json" or not name.replace("_", "").isalnum() or not name.isascii() \
+            or name != name.lower() or not name[0].isalpha():
+        raise ConfigError("a genome file is <name>.json with a lower-case zoo name", given=str(path),
+                          allowed="letters, digits and _ starting with a letter",
+                          hint=f"e.g. nas_mydevice_{task}.json")
+    return path
+
+
+def write_genome_file(result: SearchResult, path: str | Path, record: TrialRecord | None = None) -> Path:
+    """Write :func:`genome_document` to ``path`` (the model name is the file stem); checked on read back."""
+    from ..models.nasunet import load_genome_file
+
+    path = check_genome_path(path, result.task)
+    doc = genome_document(result, path.stem, record)
+    text = json.dumps(doc, indent=2) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    load_genome_file(path)  # what the zoo will do at import: fail now, not then
+    return path
+
 
 def write_outputs(result: SearchResult) -> dict[str, str]:
     """trials.csv, pareto.json and pareto.png in ``result.out_dir``; returns their paths."""

@@ -1,0 +1,178 @@
+"""edge-nas: the search driver end to end on tiny settings, resume, constraint, outputs, CLI.
+
+The device profile is a real LatencyModel fitted on synthetic rows (ms = 1 + macs / 1e6 on a
+32x32 tile) so predicted latencies are known exactly; proxy training is the real trainer on the
+shared data for 3 steps.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("optuna")
+
+from edgedeblur.cli.nas import main as nas_main  # noqa: E402
+from edgedeblur.errors import ConfigError  # noqa: E402
+from edgedeblur.nas._proxy import ProxyConfig  # noqa: E402
+from edgedeblur.nas.latency import LatencyModel, op_features  # noqa: E402
+from edgedeblur.nas.search import (  # noqa: E402
+    TrialRecord,
+    best_genome,
+    best_record,
+    load_search,
+    pareto_front,
+    run_search,
+)
+from edgedeblur.nas.space import genome_from_mnv2unet, genome_key  # noqa: E402
+
+TILE = 32
+TINY = {"proxy_steps": 3, "proxy": ProxyConfig(crop=32, batch=2), "progress": False}
+
+
+def _synthetic_ms(genome: dict) -> float:
+    return 1.0 + op_features(genome, TILE)["macs_total"] / 1e6
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rows = [{"features": op_features(genome_from_mnv2unet(s), TILE), "ms": _synthetic_ms(genome_from_mnv2unet(s))}
+            for s in ("xs", "s", "m")]
+    model = LatencyModel.fit(rows, tile=TILE, feature_names=("macs_total",), target="tflite-int8", threads=1,
+                             device={"board": "synthetic board"})
+    return model.save(tmp_path_factory.mktemp("profile") / "synthetic.json")
+
+
+@pytest.fixture(scope="module")
+def zoo_ms() -> dict[str, float]:
+    return {s: _synthetic_ms(genome_from_mnv2unet(s)) for s in ("xs", "s", "m")}
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory: pytest.TempPathFactory, profile: Path, zoo_ms: dict, shared_data: Path) -> dict:
+    """Two trials, then the same search resumed to three: xs, s, then m (the enqueued references)."""
+    out = tmp_path_factory.mktemp("search")
+    budget = (zoo_ms["s"] + zoo_ms["m"]) / 2  # xs and s within, m over
+    first = run_search("deblur", profile, budget, 2, out, data_root=str(shared_data), **TINY)
+    second = run_search("deblur", profile, budget, 3, out, data_root=str(shared_data), **TINY)
+    return {"out": out, "budget": budget, "first": first, "second": second}
+
+
+def test_search_two_trials_end_to_end(searched: dict, zoo_ms: dict) -> None:
+    first, out, budget = searched["first"], searched["out"], searched["budget"]
+    assert first.new_trials == 2 and [r.zoo for r in first.records] == ["mnv2unet_xs", "mnv2unet_s"]
+    model = LatencyModel.load(first.profile["path"])
+    for r, size in zip(first.records, ("xs", "s"), strict=True):
+        assert r.status == "complete" and r.feasible and r.latency_ms <= budget
+        assert r.latency_ms == pytest.approx(zoo_ms[size], rel=1e-4)
+        assert r.latency_ms == pytest.approx(model.predict(r.genome), abs=1e-3)
+        assert r.key == genome_key(genome_from_mnv2unet(size))
+        assert 5.0 < r.psnr < 60.0 and r.params > 0 and r.macs_720p > 0 and r.cpu_seconds > 0
+    assert first.profile["device"] == "synthetic board" and first.profile["tile"] == TILE
+    # the csv holds what the records hold
+    rows = list(csv.DictReader((out / "trials.csv").open(encoding="utf-8")))
+    assert len(rows) == 3  # rewritten by the resumed run
+    assert json.loads(rows[0]["genome"]) == genome_from_mnv2unet("xs")
+    assert float(rows[1]["psnr"]) == pytest.approx(first.records[1].psnr, abs=1e-3)
+    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "study.log").stat().st_size > 0
+    best = best_record(first)
+    assert best is not None and best.psnr == max(r.psnr for r in first.records)
+    assert best_genome(first) == best.genome and best_genome(first, budget_ms=zoo_ms["xs"] - 0.01) is None
+
+
+def test_resume_runs_exactly_the_missing_trials(searched: dict, zoo_ms: dict) -> None:
+    second, budget = searched["second"], searched["budget"]
+    assert second.new_trials == 1 and len(second.records) == 3
+    assert [r.number for r in second.records] == [0, 1, 2]
+    # earlier records are read back unchanged, not re-trained
+    assert [r.psnr for r in second.records[:2]] == [r.psnr for r in searched["first"].records]
+    m = second.records[2]
+    assert m.zoo == "mnv2unet_m" and m.latency_ms > budget and not m.feasible
+    assert m.status == "complete"  # references are trained even when over budget
+    assert all(r.latency_ms <= budget for r in second.front)
+    assert m not in second.front
+    doc = json.loads((searched["out"] / "pareto.json").read_text(encoding="utf-8"))
+    lat = [p["latency_ms"] for p in doc["front"]]
+    assert lat == sorted(lat) and {p["zoo"] for p in doc["zoo"]} == {"mnv2unet_xs", "mnv2unet_s", "mnv2unet_m"}
+    assert doc["best"]["key"] == best_record(second).key
+    assert [r.key for r in load_search(searched["out"])] == [r.key for r in second.records]
+    # the same command again: nothing left to do
+    third = run_search("deblur", second.profile["path"], budget, 3, searched["out"], **TINY)
+    assert third.new_trials == 0 and len(third.records) == 3
+
+
+def test_infeasible_budget_rejects_without_training(tmp_path: Path, profile: Path, zoo_ms: dict) -> None:
+    budget = 0.5  # below the profile's 1 ms intercept: nothing can meet it
+    result = run_search("denoise", profile, budget, 2, tmp_path, include_zoo=False, **TINY)
+    assert len(result.records) == 2
+    for r in result.records:
+        assert r.status == "rejected" and not r.feasible and r.psnr is None and r.cpu_seconds == 0.0
+        assert r.latency_ms > 1.5 * budget and r.params > 0
+    assert result.front == [] and best_genome(result) is None
+    assert not (tmp_path / "proxy").exists()
+    assert json.loads((tmp_path / "pareto.json").read_text(encoding="utf-8"))["best"] is None
+    with pytest.raises(ConfigError, match="budget_ms"):  # resuming with other settings is refused
+        run_search("denoise", profile, 2 * budget, 3, tmp_path, include_zoo=False, **TINY)
+
+
+def _rec(number: int, key: str, ms: float, psnr: float | None) -> TrialRecord:
+    return TrialRecord(number=number, key=key, description="", genome={}, latency_ms=ms, feasible=True,
+                       status="complete" if psnr is not None else "rejected", psnr=psnr)
+
+
+def test_pareto_front_keeps_only_non_dominated_points() -> None:
+    records = [_rec(0, "a", 10, 25.0), _rec(1, "b", 20, 24.0), _rec(2, "c", 30, 26.0),
+               _rec(3, "a", 10, 25.0), _rec(4, "d", 5, None), _rec(5, "e", 40, 26.0), _rec(6, "f", 8, 23.0)]
+    assert [r.key for r in pareto_front(records)] == ["f", "a", "c"]
+    assert [r.key for r in pareto_front(records, budget_ms=25)] == ["f", "a"]
+    assert best_record(records, budget_ms=25).key == "a"
+    with pytest.raises(ConfigError):
+        best_record(records)
+
+
+def test_cli_help_and_errors(tmp_path: Path, profile: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        nas_main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "--latency-budget" in text and "--device-profile" in text and "study.log" in text
+    missing = tmp_path / "no_such_profile.json"
+    args = ["--task", "deblur", "--latency-budget", "10", "--trials", "1", "--out", str(tmp_path / "o")]
+    assert nas_main([*args, "--device-profile", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"hello": 1}', encoding="utf-8")
+    assert nas_main([*args, "--device-profile", str(foreign)]) == 2
+    assert "not an edgedeblur latency profile" in capsys.readouterr().err
+    bad_budget = ["--task", "deblur", "--latency-budget", "0", "--device-profile", str(profile)]
+    assert nas_main(bad_budget) == 2
+    assert "latency budget must be a positive" in capsys.readouterr().err
+    assert nas_main([*args, "--device-profile", str(profile), "--export-genome", str(tmp_path / "Bad-Name.json")]) == 2
+    assert "genome file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        nas_main(["--task", "sharpen", "--device-profile", str(profile), "--latency-budget", "5"])
+    assert exc.value.code == 2
+
+
+def test_cli_resumes_and_exports_genome(searched: dict, shared_data: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture) -> None:
+    from edgedeblur.models.nasunet import load_genome_file
+
+    second = searched["second"]
+    genome_file = tmp_path / "nas_test_deblur.json"
+    code = nas_main(["--task", "deblur", "--device-profile", second.profile["path"], "--latency-budget",
+                     str(searched["budget"]), "--trials", "3", "--out", str(searched["out"]), "--proxy-steps", "3",
+                     "--proxy-crop", "32", "--proxy-batch", "2", "--data-root", str(shared_data), "--quiet",
+                     "--export-genome", str(genome_file)])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "3 trials (0 new" in err and "Pareto front within" in err and "pareto.png" in err
+    doc = load_genome_file(genome_file)
+    best = best_record(second)
+    assert doc["name"] == "nas_test_deblur" and doc["task"] == "deblur" and doc["genome"] == best.genome
+    assert doc["search"]["psnr_proxy_db"] == best.psnr and doc["search"]["budget_ms"] == searched["budget"]
+    assert doc["search"]["proxy"]["steps"] == 3 and doc["search"]["proxy"]["recipe"] == "mnv2unet_s_deblur"
