@@ -38,7 +38,7 @@ from ._blocks import (
 )
 from ._registry import TASKS, register_model
 
-__all__ = ["NASUNet", "GENOMES_DIR", "load_genome_file", "make_block"]
+__all__ = ["NASUNet", "GENOMES_DIR", "load_genome_file", "register_genome_file", "make_block", "make_up"]
 
 GENOMES_DIR = Path(__file__).resolve().parent / "genomes"
 
@@ -155,13 +155,19 @@ def _register_all() -> None:
             genome=default,
         )(nasunet)
     for path in sorted(GENOMES_DIR.glob("*.json")):
-        data = load_genome_file(path)
-        register_model(
-            data["name"],
-            card={"family": "nasunet", "task": data["task"],
-                  "description": f"NAS-found U-Net: {describe_genome(data['genome'])}"},
-            genome=data["genome"],
-        )(nasunet)
+        register_genome_file(path)
+
+
+def register_genome_file(path: Path) -> str:
+    """Register the zoo entry a genome file describes; returns its name."""
+    data = load_genome_file(path)
+    register_model(
+        data["name"],
+        card={"family": "nasunet", "task": data["task"],
+              "description": f"NAS-found U-Net: {describe_genome(data['genome'])}"},
+        genome=data["genome"],
+    )(nasunet)
+    return data["name"]
 
 
 _register_all()
