@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training steps per candidate (default 300; the same for every candidate)")
     p.add_argument("--proxy-crop", type=int, default=48, help="proxy training crop size (default 48)")
     p.add_argument("--proxy-batch", type=int, default=8, help="proxy training batch size (default 8)")
+    p.add_argument("--proxy-device", choices=("cpu", "cuda", "auto"), default="cpu",
+                   help="where proxy runs train (default cpu: deterministic, CPU time comparable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every proxy run (default 0)")
     p.add_argument("--no-zoo", action="store_true",
                    help="do not evaluate the hand-designed mnv2unet xs/s/m references first")
@@ -106,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run_search(args.task, args.device_profile, args.latency_budget, args.trials, out,
                         proxy_steps=args.proxy_steps, seed=args.seed, include_zoo=not args.no_zoo,
                         progress=not args.quiet, data_root=args.data_root,
-                        proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch))
+                        proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch,
+                                          device=args.proxy_device))
     stream = sys.stderr
     counts: dict[str, int] = {}
     for r in result.records:
