@@ -119,6 +119,22 @@ def test_infeasible_budget_rejects_without_training(tmp_path: Path, profile: Pat
         run_search("denoise", profile, 2 * budget, 3, tmp_path, include_zoo=False, **TINY)
 
 
+def test_trial_left_running_by_a_killed_run_is_failed_and_redone(tmp_path: Path, profile: Path) -> None:
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.trial import TrialState
+
+    run_search("denoise", profile, 0.5, 1, tmp_path, include_zoo=False, **TINY)
+    storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
+    study = optuna.load_study(study_name="edge-nas-denoise", storage=storage)
+    orphan = study.ask()  # what a process killed mid-trial leaves: RUNNING, no record
+    result = run_search("denoise", profile, 0.5, 2, tmp_path, include_zoo=False, **TINY)
+    assert result.new_trials == 1 and [r.number for r in result.records] == [0, 2]
+    study = optuna.load_study(study_name="edge-nas-denoise", storage=storage)
+    assert study.trials[orphan.number].state == TrialState.FAIL
+
+
 def _rec(number: int, key: str, ms: float, psnr: float | None) -> TrialRecord:
     return TrialRecord(number=number, key=key, description="", genome={}, latency_ms=ms, feasible=True,
                        status="complete" if psnr is not None else "rejected", psnr=psnr)
@@ -176,3 +192,15 @@ def test_cli_resumes_and_exports_genome(searched: dict, shared_data: Path, tmp_p
     assert doc["name"] == "nas_test_deblur" and doc["task"] == "deblur" and doc["genome"] == best.genome
     assert doc["search"]["psnr_proxy_db"] == best.psnr and doc["search"]["budget_ms"] == searched["budget"]
     assert doc["search"]["proxy"]["steps"] == 3 and doc["search"]["proxy"]["recipe"] == "mnv2unet_s_deblur"
+
+
+def test_enqueued_reference_parameters_decode_to_the_reference() -> None:
+    """The zoo trials' Optuna parameters are the reference genome, so NSGA-II breeds from them."""
+    from optuna.trial import FixedTrial
+
+    from edgedeblur.nas.search import _genome_params
+    from edgedeblur.nas.space import suggest_genome
+
+    for size in ("xs", "s", "m", "l"):
+        genome = genome_from_mnv2unet(size)
+        assert suggest_genome(FixedTrial(_genome_params(genome))) == genome
