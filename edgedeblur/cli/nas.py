@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, choices=("deblur", "denoise"),
                    help="what the searched nets restore (selects the proxy training recipe)")
     p.add_argument("--device-profile", required=True, type=Path, metavar="FILE",
-                   help="latency profile JSON of the target device (from edge-nas-profile fit)")
+                   help="latency profile JSON of the target device (edge-nas-profile measure or fit)")
     p.add_argument("--latency-budget", required=True, type=float, metavar="MS",
                    help="latency limit in ms per tile, as the profile measures it")
     p.add_argument("--trials", type=int, default=40,
