@@ -74,3 +74,23 @@ def test_missing_and_empty_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "file").write_text("x")
     f = _write(tmp_path / "r.jsonl", [_row("d", "a", 10, 20.0)])
     assert report_main([str(f), "-o", str(tmp_path / "file")]) == 2
+
+
+def test_pareto_is_per_task_and_nas_rows_are_marked(tmp_path) -> None:
+    """A denoise row must not knock a deblur row off the front: PSNRs of two eval sets differ."""
+    from edgedeblur.bench.report import _table_rows, is_nas_model
+
+    def row(model: str, task: str, ms: float, psnr: float) -> dict:
+        return {"model": model, "artifact": model, "evalset_task": task, "status": "ok", "device_id": "d",
+                "latency_720p": {"median": ms}, "psnr_db": psnr, "backend": "litert", "threads": 1}
+
+    rows = [row("mnv2unet_s_deblur", "deblur", 100.0, 25.0),   # slower than the denoiser and worse
+            row("mnv2unet_s_denoise", "denoise", 50.0, 30.0),
+            row("nasunet_x_deblur", "deblur", 200.0, 26.0)]
+    on_front = {cells[0] for cells in _table_rows(rows) if cells[-1] == "yes"}
+    assert on_front == {"mnv2unet_s_deblur", "mnv2unet_s_denoise", "nasunet_x_deblur"}
+    assert [is_nas_model(r) for r in rows] == [False, False, True]
+    from edgedeblur.bench.report import write_report
+
+    written = write_report(rows, tmp_path / "rep")
+    assert any(k.startswith("plot:") for k in written)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..io import atomic_write
 
-__all__ = ["dedupe", "pareto_front", "markdown_report", "plot_device", "html_report", "write_report"]
+__all__ = ["dedupe", "pareto_front", "is_nas_model", "markdown_report", "plot_device", "html_report", "write_report"]
 
 _KEY = ("device_id", "artifact", "backend", "threads", "delegate", "requested_device")
 LATENCY_KEY = "latency_720p"
@@ -81,7 +81,7 @@ _COLUMNS = ["model", "artifact", "prec.", "backend", "thr", "tile", "tile ms", "
 
 
 def _table_rows(rows: list[dict]) -> list[list[str]]:
-    front = {id(r) for r in pareto_front(rows)}
+    front = {id(r) for task in {_task(r) for r in rows} for r in pareto_front([x for x in rows if _task(x) == task])}
     out = []
     for r in sorted(rows, key=lambda r: (str(r.get("model")), _lat(r) or float("inf"))):
         tile = r.get("tile") or {}
@@ -116,8 +116,8 @@ def markdown_report(rows: list[dict], plots: dict[str, str] | None = None, probl
              f"{len(ok)} measurements on {len(_by_device(ok))} device(s); {len(failed)} failed. "
              "Latencies are medians in ms (tile: at the model's tile size; 720p/1080p: a whole frame "
              "through the runner, tiled where the model needs it). PSNR/SSIM on the evaluation set "
-             "shipped with edgedeblur (`edgedeblur/bench/evalset`). Pareto: no other row on the same "
-             "device is both faster at 720p and better in PSNR.", ""]
+             "shipped with edgedeblur (`edgedeblur/bench/evalset`). Pareto: no other row of the same "
+             "task on the same device is both faster at 720p and better in PSNR.", ""]
     for device, group in _by_device(ok).items():
         lines += [f"## {device}", "", _device_line(group), ""]
         if plots and device in plots:
@@ -143,8 +143,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()[:60] or "device"
 
 
+def _task(row: dict) -> str:
+    return str(row.get("evalset_task") or row.get("task") or "?")
+
+
+def is_nas_model(row: dict) -> bool:
+    """Rows of NAS-found zoo entries (the ``nasunet`` family), drawn apart from hand-designed ones."""
+    return str(row.get("model") or "").startswith("nasunet")
+
+
 def plot_device(rows: list[dict], device: str, path: Path) -> Path | None:
-    """PSNR vs 720p latency scatter for one device, Pareto front drawn; None with no points."""
+    """PSNR vs 720p latency for one device, one panel per task (the PSNR of a deblur eval set and
+    a denoise eval set are not comparable, so each task has its own Pareto front); NAS-found
+    models are starred. None with no points."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,27 +164,34 @@ def plot_device(rows: list[dict], device: str, path: Path) -> Path | None:
     points = [r for r in rows if _lat(r) is not None and r.get("psnr_db") is not None]
     if not points:
         return None
-    front = pareto_front(points)
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=110)
+    tasks = sorted({_task(r) for r in points})
+    fig, axes = plt.subplots(1, len(tasks), figsize=(7.5 * len(tasks), 4.8), dpi=110, squeeze=False)
     backends = sorted({str(r.get("backend")) for r in points})
     markers = dict(zip(backends, "osD^vP*X", strict=False))
-    for b in backends:
-        sel = [r for r in points if str(r.get("backend")) == b]
-        ax.scatter([_lat(r) for r in sel], [r["psnr_db"] for r in sel], marker=markers[b], s=36,
-                   label=b, alpha=0.8)
-    ax.plot([_lat(r) for r in front], [r["psnr_db"] for r in front], "k--", lw=1, label="Pareto front")
-    ax.scatter([_lat(r) for r in front], [r["psnr_db"] for r in front], s=140, facecolors="none",
-               edgecolors="k", lw=1.2)
-    for r in front:
-        ax.annotate(f"{r.get('model')} {r.get('backend')} {r.get('precision')} t{r.get('threads')}",
-                    (_lat(r), r["psnr_db"]),
-                    fontsize=7, xytext=(4, 4), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("latency per 1280x720 frame, ms (median, log scale)")
-    ax.set_ylabel("PSNR on the shipped eval set, dB")
-    ax.set_title(device, fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        sel_task = [r for r in points if _task(r) == task]
+        front = pareto_front(sel_task)
+        for b in backends:
+            sel = [r for r in sel_task if str(r.get("backend")) == b]
+            if sel:
+                ax.scatter([_lat(r) for r in sel], [r["psnr_db"] for r in sel], marker=markers[b], s=36,
+                           label=b, alpha=0.8)
+        nas = [r for r in sel_task if is_nas_model(r)]
+        if nas:
+            ax.scatter([_lat(r) for r in nas], [r["psnr_db"] for r in nas], marker="*", s=180, c="gold",
+                       edgecolors="k", lw=0.8, zorder=3, label="NAS-found (edge-nas)")
+        ax.plot([_lat(r) for r in front], [r["psnr_db"] for r in front], "k--", lw=1, label="Pareto front")
+        ax.scatter([_lat(r) for r in front], [r["psnr_db"] for r in front], s=140, facecolors="none",
+                   edgecolors="k", lw=1.2)
+        for r in front + [r for r in nas if r not in front]:
+            ax.annotate(f"{r.get('model')} {r.get('backend')} {r.get('precision')} t{r.get('threads')}",
+                        (_lat(r), r["psnr_db"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("latency per 1280x720 frame, ms (median, log scale)")
+        ax.set_ylabel(f"PSNR on the shipped {task} eval set, dB")
+        ax.set_title(f"{device}: {task}", fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp)
