@@ -243,3 +243,16 @@ def test_other_device_route_with_the_real_edge_bench(tmp_path):
                        "--runs", "3", "-o", str(bench)]) == 0
     m = fit_from_bench(cands, bench, feature_names=["macs_total", "n_ops"])
     assert len(m.rows) == 3 and all(r["ms"] > 0 for r in m.rows) and m.threads == 1
+
+
+def test_min_stat_fits_the_fastest_run_and_survives_the_round_trip(tmp_path):
+    rows = _synthetic_rows(TRUE, 0.4, 12)
+    for r in rows:  # a loaded machine: the medians are inflated, the fastest runs are the device
+        r["min"], r["ms"] = r["ms"], r["ms"] * 1.5
+    m = LatencyModel.fit(rows, tile=256, feature_names=list(TRUE), stat="min")
+    assert dict(zip(m.feature_names, m.coef, strict=True))["macs_dw"] == pytest.approx(1e-7, rel=1e-6)
+    assert m.evaluate(rows)["mape_pct"] < 1e-4
+    back = LatencyModel.load(m.save(tmp_path / "p.json"))
+    assert back.stat == "min" and back.cross_validated_error()["mape_pct"] < 1e-4
+    with pytest.raises(ConfigError, match="statistic"):
+        LatencyModel.fit(rows, tile=256, stat="mean")

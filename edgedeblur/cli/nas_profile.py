@@ -41,6 +41,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and the held-out split (default: %(default)s)")
 
 
+def _stat(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stat", default="median", choices=("median", "min"),
+                   help="timing to fit: median of the runs, or the fastest run when other processes share "
+                        "the CPU (the median then measures the load too; default: %(default)s)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="edge-nas-profile", description=__doc__.split("\n")[0].split(": ", 1)[1],
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--threads", type=int, default=1, help="runtime threads while timing (default: %(default)s)")
     m.add_argument("--runs", type=int, default=15, help="timed runs per candidate (default: %(default)s)")
     m.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs (default: %(default)s)")
+    _stat(m)
     m.add_argument("--work", type=Path, default=None,
                    help="folder for artifacts and measured.jsonl (default: <output>.work/); rerun to resume")
     m.add_argument("-o", "--output", type=Path, required=True, help="profile JSON to write")
@@ -63,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--heldout", type=int, default=0, help="candidates scored, not fitted (default: %(default)s)")
     f.add_argument("--threads", type=int, default=None, help="pick rows of this thread count (when mixed)")
     f.add_argument("--seed", type=int, default=0, help="seed of the held-out split (default: %(default)s)")
+    _stat(f)
     f.add_argument("-o", "--output", type=Path, required=True, help="profile JSON to write")
     s = sub.add_parser("show", help="print a profile")
     s.add_argument("profile", type=Path)
@@ -117,8 +125,8 @@ def _measure(args: argparse.Namespace) -> int:
                               eligible=lambda r: not r["zoo"] and r.get("ms") is not None)
     fingerprint["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     backend = next((r.get("backend") for r in rows if r.get("backend")), None)
-    model = LatencyModel.fit(fit, tile=args.tile, heldout_rows=held, target=args.target, backend=backend,
-                             threads=args.threads, device=fingerprint)
+    model = LatencyModel.fit(fit, tile=args.tile, heldout_rows=held, stat=args.stat, target=args.target,
+                             backend=backend, threads=args.threads, device=fingerprint)
     return _finish(model, args.output)
 
 
@@ -139,7 +147,8 @@ def _export(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from ..nas.latency import fit_from_bench
 
-    model = fit_from_bench(args.candidates, args.bench, heldout=args.heldout, seed=args.seed, threads=args.threads)
+    model = fit_from_bench(args.candidates, args.bench, heldout=args.heldout, seed=args.seed, threads=args.threads,
+                           stat=args.stat)
     return _finish(model, args.output)
 
 
@@ -149,18 +158,21 @@ def _finish(model, output: Path) -> int:  # noqa: ANN001
     plot = _plot(model, output.with_suffix(".png"))
     _show(model)
     print(f"\nwrote {output}" + (f" and {plot}" if plot else ""))
-    failed = [r for r in model.rows if r.get("ms") is None]
+    failed = [r for r in model.rows if r.get("status") not in (None, "ok")]
     for r in failed:
         print(f"  FAILED {r.get('key')}: {r.get('reason')}", file=sys.stderr)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
 def _show(model) -> None:  # noqa: ANN001
+    from ..nas.latency import STATS
+
     dev = model.device or {}
-    ok = [r for r in model.rows if r.get("ms") is not None]
+    col = STATS[model.stat]
+    ok = [r for r in model.rows if r.get(col) is not None]
     print(f"device : {dev.get('device_id', '?')} | {dev.get('os', '?')} | load {dev.get('load_avg_1m', '?')}")
     print(f"target : {model.target} ({model.backend}), {model.threads} thread(s), tile {model.tile}, "
-          f"{len(ok)} measured nets ({min(r['ms'] for r in ok):.2f} .. {max(r['ms'] for r in ok):.2f} ms)"
+          f"{len(ok)} measured nets ({min(r[col] for r in ok):.2f} .. {max(r[col] for r in ok):.2f} ms, {model.stat})"
           if ok else f"target : {model.target}, no measured rows")
     print(f"\n{'feature':<12} {'cost':>14}  {'share':>6}  per")
     for e in model.explain():
@@ -194,19 +206,21 @@ def _plot(model, path: Path) -> Path | None:  # noqa: ANN001
         print("matplotlib not installed: no plot", file=sys.stderr)
         return None
     from ..io import atomic_write
+    from ..nas.latency import STATS
 
+    col = STATS[model.stat]
     fig, ax = plt.subplots(figsize=(5, 5))
     hi = 0.0
     for split, colour in (("fit", "tab:blue"), ("heldout", "tab:red")):
-        rows = [r for r in model.rows if r.get("split") == split and r.get("ms") is not None]
+        rows = [r for r in model.rows if r.get("split") == split and r.get(col) is not None]
         if rows:
-            meas = [r["ms"] for r in rows]
+            meas = [r[col] for r in rows]
             pred = [model.predict_features(r["features"]) for r in rows]
             hi = max(hi, *meas, *pred)
             ax.scatter(meas, pred, s=18, c=colour, label=f"{split} ({len(rows)})")
     ax.plot([0, hi], [0, hi], "k-", lw=0.8)
     ax.fill_between([0, hi], [0, 0.9 * hi], [0, 1.1 * hi], color="grey", alpha=0.2, label="+-10%")
-    ax.set_xlabel("measured ms / tile")
+    ax.set_xlabel(f"measured ms / tile ({model.stat} of the runs)")
     ax.set_ylabel("predicted ms / tile")
     title = f"{model.target}, {model.threads} thr, tile {model.tile}"
     if model.heldout:

@@ -29,7 +29,7 @@ FEATURE_DOC: dict[str, str] = {
     "conv_out": "elements written by convs",
     "dw_out": "elements written by depthwise convs",
     "weights": "conv weight elements (read once per tile)",
-    "add": "elements out of elementwise adds",
+    "add": "elements out of elementwise adds and subtractions",
     "mul": "elements out of elementwise multiplies",
     "clamp": "elements out of clamps not fused into a conv",
     "act_fused": "elements out of activations fused into the conv before them",
@@ -38,12 +38,13 @@ FEATURE_DOC: dict[str, str] = {
     "concat": "elements out of channel concatenations",
     "slice": "elements out of channel splits / slices",
     "n_conv": "number of conv ops",
-    "n_ops": "number of runtime ops (convs, adds, muls, unfused clamps, resizes, concats, splits)",
+    "n_ops": "number of runtime ops (convs, adds, subs, muls, unfused clamps, resizes, concats, splits)",
     "full_res_io": "conv_io at full tile resolution (level 0)",
 }
 
 _ACTIVATIONS = {"hardtanh", "relu6", "relu", "clamp", "clip", "clamp_", "hardtanh_", "relu_"}
-_ADDS = {"add", "__add__", "__radd__", "__iadd__", "add_"}
+# a subtraction is an ADD-class op for the runtime (TFLite SUB, same kernel family)
+_ADDS = {"add", "__add__", "__radd__", "__iadd__", "add_", "sub", "__sub__", "__rsub__", "rsub", "__isub__", "sub_"}
 _MULS = {"mul", "__mul__", "__rmul__", "__imul__", "mul_"}
 _RESIZES = {"interpolate", "upsample", "upsample_bilinear2d", "upsample_nearest2d", "pixel_shuffle"}
 _CONCATS = {"cat", "concat", "concatenate"}

@@ -212,12 +212,12 @@ def _bench_rows(paths: Sequence[Path], threads: int | None) -> tuple[list[dict],
 
 def fit_from_bench(candidates_json: str | Path, bench_jsonl: str | Path | Sequence[str | Path], *,
                    heldout: int = 0, seed: int = 0, threads: int | None = None,
-                   feature_names: Sequence[str] = DEFAULT_FEATURES) -> LatencyModel:
+                   feature_names: Sequence[str] = DEFAULT_FEATURES, stat: str = "median") -> LatencyModel:
     """Fit a profile from ``edge-bench`` rows measured on another device.
 
     Rows join candidates by ``artifact_sha256`` (all candidate files share one name). The
     device fingerprint is the one edge-bench recorded there. ``heldout`` candidates are scored,
-    not fitted.
+    not fitted. ``stat``: fit the median (``ms``) or the fastest run (``min``) of each row.
     """
     cpath = Path(candidates_json)
     doc = _read_candidates(cpath)
@@ -237,5 +237,5 @@ def fit_from_bench(candidates_json: str | Path, bench_jsonl: str | Path | Sequen
         raise ArtifactError(f"only {len(rows)} benchmark rows match the candidates", path=paths[0],
                             hint=f"run edge-bench on the folder holding {cpath.name} and give its output")
     fit, held = split_heldout(rows, heldout, seed)
-    return LatencyModel.fit(fit, tile=int(doc["tile"]), feature_names=feature_names, heldout_rows=held,
+    return LatencyModel.fit(fit, tile=int(doc["tile"]), feature_names=feature_names, heldout_rows=held, stat=stat,
                             target=doc["target"], backend=backend, threads=threads, device=device)

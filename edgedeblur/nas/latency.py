@@ -111,8 +111,18 @@ def error_stats(predicted: Iterable[float], measured: Iterable[float]) -> dict[s
             "max_ape_pct": round(float(ape.max()), 3), "n": int(len(m))}
 
 
-def _ok_rows(rows: Iterable[dict]) -> list[dict]:
-    return [r for r in rows if r.get("ms") is not None and r.get("features")]
+# which timing of a row a model is fitted to: the median over the timed runs (edge-bench's
+# number), or the fastest run, which estimates the unloaded device when other processes share
+# the CPU (the median then measures the load as much as the net)
+STATS = {"median": "ms", "min": "min"}
+
+
+def _ok_rows(rows: Iterable[dict], stat: str = "median") -> list[dict]:
+    return [r for r in rows if r.get(STATS[stat]) is not None and r.get("features")]
+
+
+def _times(rows: Iterable[dict], stat: str) -> list[float]:
+    return [float(r[STATS[stat]]) for r in rows]
 
 
 @dataclass
@@ -129,32 +139,37 @@ class LatencyModel:
     device: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)  # every measured row; "split" says fit / heldout
     heldout: dict | None = None  # error_stats on rows not used in fitting
+    stat: str = "median"  # the row timing fitted (see STATS)
     created: str | None = None
 
     # ---------------------------------------------------------------- fitting
     @classmethod
     def fit(cls, rows: Sequence[dict], *, tile: int, feature_names: Sequence[str] = DEFAULT_FEATURES,
-            heldout_rows: Sequence[dict] = (), **meta: Any) -> LatencyModel:
+            heldout_rows: Sequence[dict] = (), stat: str = "median", **meta: Any) -> LatencyModel:
         """Fit on ``rows`` (dicts with ``features`` and ``ms``); score on ``heldout_rows`` if any.
 
         ``meta`` fills target / backend / threads / device. Rows without a measurement (failed
-        exports or benchmarks) are kept in the profile but not fitted.
+        exports or benchmarks) are kept in the profile but not fitted. ``stat`` picks the row
+        timing fitted: ``"median"`` (``ms``) or ``"min"`` (fastest timed run).
         """
+        if stat not in STATS:
+            raise ConfigError("unknown latency statistic", given=stat, allowed=", ".join(STATS),
+                              hint="use median (quiet device) or min (shared, loaded machine)")
         names = list(feature_names)
         unknown = [n for n in names if n not in FEATURE_DOC]
         if unknown:
             raise ConfigError("unknown latency features", given=", ".join(unknown), allowed=", ".join(FEATURE_DOC),
                               hint="pick feature names from FEATURE_DOC")
-        fit_rows = _ok_rows(rows)
+        fit_rows = _ok_rows(rows, stat)
         if len(fit_rows) < 2:
             raise InvalidInputError("need at least 2 measured candidates to fit a latency model",
                                     given=len(fit_rows), hint="measure more candidates (--candidates)")
-        y = np.array([float(r["ms"]) for r in fit_rows])
+        y = np.array(_times(fit_rows, stat))
         coef, intercept = _nnls_relative(_matrix(fit_rows, names), y)
         all_rows = [{**r, "split": "fit"} for r in rows] + [{**r, "split": "heldout"} for r in heldout_rows]
         model = cls(names, [float(c) for c in coef], intercept, int(tile), rows=all_rows,
-                    created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **meta)
-        if _ok_rows(heldout_rows):
+                    created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), stat=stat, **meta)
+        if _ok_rows(heldout_rows, stat):
             model.heldout = model.evaluate(heldout_rows)
         return model
 
@@ -162,7 +177,7 @@ class LatencyModel:
         """The same rows and split fitted with other features (to compare feature sets)."""
         fit = [r for r in self.rows if r.get("split") != "heldout"]
         held = [r for r in self.rows if r.get("split") == "heldout"]
-        return LatencyModel.fit(fit, tile=self.tile, feature_names=feature_names, heldout_rows=held,
+        return LatencyModel.fit(fit, tile=self.tile, feature_names=feature_names, heldout_rows=held, stat=self.stat,
                                 target=self.target, backend=self.backend, threads=self.threads, device=self.device)
 
     # ------------------------------------------------------------- predicting
@@ -183,29 +198,30 @@ class LatencyModel:
     # ---------------------------------------------------------------- scoring
     def evaluate(self, rows: Sequence[dict]) -> dict[str, float | int]:
         """Error of this model on measured ``rows`` (meaningful only for rows it was not fitted on)."""
-        ok = _ok_rows(rows)
-        return error_stats([self.predict_features(r["features"]) for r in ok], [float(r["ms"]) for r in ok])
+        ok = _ok_rows(rows, self.stat)
+        return error_stats([self.predict_features(r["features"]) for r in ok], _times(ok, self.stat))
 
     def cross_validated_error(self, k: int = 5, seed: int = 0) -> dict[str, float | int]:
         """k-fold error over all measured rows: each row is predicted by a model fitted without it."""
-        ok = _ok_rows(self.rows)
+        ok = _ok_rows(self.rows, self.stat)
         if len(ok) < 3:
             raise InvalidInputError("cross-validation needs at least 3 measured rows", given=len(ok))
         k = max(2, min(k, len(ok)))
         order = np.random.default_rng(seed).permutation(len(ok))
         predicted, measured = [], []
         for fold in range(k):
-            test = [ok[i] for i in order[fold::k]]
-            train = [ok[i] for i in order if i not in set(order[fold::k])]
-            m = LatencyModel.fit(train, tile=self.tile, feature_names=self.feature_names)
+            held = set(order[fold::k].tolist())
+            test = [ok[i] for i in sorted(held)]
+            train = [r for i, r in enumerate(ok) if i not in held]
+            m = LatencyModel.fit(train, tile=self.tile, feature_names=self.feature_names, stat=self.stat)
             predicted += [m.predict_features(r["features"]) for r in test]
-            measured += [float(r["ms"]) for r in test]
+            measured += _times(test, self.stat)
         return {**error_stats(predicted, measured), "k": k}
 
     def explain(self) -> list[dict[str, Any]]:
         """Per feature: coefficient, what it is per, and its mean share of the fitted rows' time."""
-        ok = [r for r in _ok_rows(self.rows) if r.get("split") != "heldout"]
-        mean_ms = float(np.mean([r["ms"] for r in ok])) if ok else math.nan
+        ok = [r for r in _ok_rows(self.rows, self.stat) if r.get("split") != "heldout"]
+        mean_ms = float(np.mean(_times(ok, self.stat))) if ok else math.nan
         out = []
         for c, n in zip(self.coef, self.feature_names, strict=True):
             share = float(np.mean([c * r["features"][n] for r in ok])) / mean_ms * 100 if ok else math.nan
@@ -219,7 +235,7 @@ class LatencyModel:
         return {"schema": PROFILE_SCHEMA, "device": self.device, "target": self.target, "backend": self.backend,
                 "threads": self.threads, "tile": self.tile, "feature_names": list(self.feature_names),
                 "coef": list(self.coef), "intercept": self.intercept, "heldout": self.heldout,
-                "rows": self.rows, "created": self.created}
+                "stat": self.stat, "rows": self.rows, "created": self.created}
 
     def save(self, path: str | Path) -> Path:
         """Write the JSON device profile atomically; returns the path."""
@@ -253,7 +269,8 @@ class LatencyModel:
                                 hint="re-create it with edge-nas-profile measure or fit")
         return cls(list(data["feature_names"]), [float(c) for c in data["coef"]], float(data["intercept"]),
                    int(data["tile"]), data.get("target") or "tflite-int8", data.get("backend"), data.get("threads"),
-                   data.get("device") or {}, list(data.get("rows") or []), data.get("heldout"), data.get("created"))
+                   data.get("device") or {}, list(data.get("rows") or []), data.get("heldout"),
+                   data.get("stat") or "median", data.get("created"))
 
 
 def _profile_problems(data: dict) -> list[str]:
@@ -269,6 +286,8 @@ def _profile_problems(data: dict) -> list[str]:
         problems.append("intercept must be a number")
     if not isinstance(data.get("tile"), int) or data["tile"] < 8:
         problems.append("tile must be an integer >= 8")
+    if data.get("stat", "median") not in STATS:
+        problems.append(f"stat must be one of {', '.join(STATS)}")
     if not isinstance(data.get("rows", []), list):
         problems.append("rows must be a list")
     return problems
