@@ -45,6 +45,10 @@ def test_features_of_a_hand_computable_net():
     assert f["macs_dw"] == px * 8 * 9
     assert f["macs_pw"] == px * 8 * 8
     assert f["macs_total"] == f["macs_dense"] + f["macs_dw"] + f["macs_pw"]
+    # channel-tile padded MACs: 8 output channels compute as 16, 3 input channels as 4
+    assert f["macs_dense_c16"] == px * 16 * 4 * 9
+    assert f["macs_dw_c16"] == px * 16 * 9
+    assert f["macs_pw_c16"] == px * 16 * 8
     assert f["conv_io"] == (3 + 8) * px + (8 + 8) * px + (8 + 8) * px
     assert f["act_fused"] == 8 * px  # the ReLU6 right after the dense conv is not an op
     assert f["add"] == 8 * px and f["clamp"] == 8 * px and f["elementwise"] == 16 * px
@@ -175,7 +179,7 @@ def test_fit_from_bench_joins_rows_by_artifact_sha(tmp_path):
     append_row(bench, {**_bench_row("other.tflite", "f" * 64, 1.0), "status": "failed"})
     with pytest.raises(InvalidInputError, match="mix thread counts"):
         fit_from_bench(cpath, bench)
-    m = fit_from_bench(cpath, bench, heldout=2, threads=1)
+    m = fit_from_bench(cpath, bench, heldout=2, threads=1, feature_names=list(TRUE))
     assert m.device["arch"] == "aarch64" and m.threads == 1 and m.backend == "litert" and m.tile == 256
     assert len(m.rows) == 8 and m.heldout["n"] == 2
     assert m.heldout["mape_pct"] < 1e-3  # rows are exactly linear in the features
@@ -210,19 +214,20 @@ def test_cli_show_prints_coefficients_and_error(tmp_path, capsys):
     assert "not an edgedeblur latency profile" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_measure_two_tiny_genomes_for_real_and_resume(tmp_path):
-    """Real export (tflite-int8) + real timing through edge-bench's row code, then a resumed run."""
+    """Real export (tflite-int8) + real timing through edge-bench's row code (two rounds), then a
+    resumed run (about 12 s)."""
     pytest.importorskip("ai_edge_litert")
     from edgedeblur.nas.latency import measure_candidates
 
     genomes = [tiny_genome(8), tiny_genome(16)]
-    rows = measure_candidates(genomes, tmp_path, tile=32, runs=3, warmup=1, progress=False)
+    rows = measure_candidates(genomes, tmp_path, tile=32, runs=3, warmup=1, rounds=2, progress=False)
     assert [r["status"] for r in rows] == ["ok", "ok"], [r.get("reason") for r in rows]
+    assert all(r["rounds"] == 2 and r["ms"] == min(r["ms_rounds"]) and r["min"] <= r["ms"] for r in rows)
     assert all(r["ms"] > 0 and r["bare_ms"] > 0 and r["features"]["macs_total"] > 0 for r in rows)
     assert (tmp_path / rows[0]["artifact"]).is_file()
     lines = (tmp_path / "measured.jsonl").read_text().splitlines()
-    again = measure_candidates(genomes, tmp_path, tile=32, runs=3, warmup=1, progress=False)
+    again = measure_candidates(genomes, tmp_path, tile=32, runs=3, warmup=1, rounds=2, progress=False)
     assert [r["ms"] for r in again] == [r["ms"] for r in rows]  # read back, not re-measured
     assert (tmp_path / "measured.jsonl").read_text().splitlines() == lines
     m = LatencyModel.fit(rows, tile=32, feature_names=["macs_total", "n_ops"])

@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--threads", type=int, default=1, help="runtime threads while timing (default: %(default)s)")
     m.add_argument("--runs", type=int, default=15, help="timed runs per candidate (default: %(default)s)")
     m.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs (default: %(default)s)")
+    m.add_argument("--rounds", type=int, default=2,
+                   help="passes over all candidates; each keeps its least disturbed pass (default: %(default)s)")
     _stat(m)
     m.add_argument("--work", type=Path, default=None,
                    help="folder for artifacts and measured.jsonl (default: <output>.work/); rerun to resume")
@@ -119,7 +121,8 @@ def _measure(args: argparse.Namespace) -> int:
     print(f"device: {fingerprint['device_id']} | load {fingerprint['load_avg_1m']} | {len(genomes)} candidates "
           f"-> {work}/", file=sys.stderr)
     rows = measure_candidates(genomes, work, task=args.task, target=args.target, tile=args.tile,
-                              threads=args.threads, runs=args.runs, warmup=args.warmup, seed=args.seed)
+                              threads=args.threads, runs=args.runs, warmup=args.warmup, rounds=args.rounds,
+                              seed=args.seed)
     tagged = [{**r, "zoo": i >= n_random} for i, r in enumerate(rows)]
     fit, held = split_heldout(tagged, args.heldout, args.seed,
                               eligible=lambda r: not r["zoo"] and r.get("ms") is not None)

@@ -24,6 +24,9 @@ FEATURE_DOC: dict[str, str] = {
     "macs_dw": "MACs of depthwise convs",
     "macs_pw": "MACs of 1x1 convs",
     "macs_total": "all conv MACs",
+    "macs_dense_c16": "macs_dense with output channels rounded up to 16 and input channels to 4",
+    "macs_dw_c16": "macs_dw with channels rounded up to 16",
+    "macs_pw_c16": "macs_pw with output channels rounded up to 16 and input channels to 4",
     "conv_io": "elements read + written by convs (input + output activations)",
     "conv_in": "elements read by convs",
     "conv_out": "elements written by convs",
@@ -55,6 +58,10 @@ def _name(func: Callable) -> str:
     return getattr(func, "__name__", "") or str(func)
 
 
+def _round_up(n: int, m: int) -> int:
+    return -(-n // m) * m
+
+
 def _numel(t: Any) -> int:
     return int(math.prod(t.shape))
 
@@ -79,6 +86,16 @@ class _Counter:
         else:
             kind = "macs_dense"
         self.f[kind] += macs
+        # INT8 kernels (XNNPACK, ruy) compute whole SIMD tiles of output channels (16 int8 lanes
+        # per x86/NEON register) and pad the reduction to 4: a 12-channel conv costs a 16-channel one
+        spatial = _numel(out) // int(out.shape[1])
+        cout16 = _round_up(int(out.shape[1]), 16)
+        if transposed:  # not in the NAS space; counted unpadded
+            self.f[kind + "_c16"] += macs
+        elif kind == "macs_dw":
+            self.f["macs_dw_c16"] += spatial * cout16 * kh * kw
+        else:
+            self.f[kind + "_c16"] += spatial * cout16 * _round_up(cin_g, 4) * kh * kw
         self.f["macs_total"] += macs
         io = _numel(x) + _numel(out)
         self.f["conv_in"] += _numel(x)
