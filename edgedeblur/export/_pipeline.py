@@ -107,7 +107,9 @@ def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job:
         "artifact": artifact,
         "model": {"name": model.name, "task": model.task, "checkpoint_sha256": model.checkpoint_sha256,
                   "weights": model.weights, "params": extra_export.get("params", card.params),
-                  "macs_720p": extra_export.get("macs_720p", card.macs_720p)},
+                  "macs_720p": extra_export.get("macs_720p", card.macs_720p),
+                  # architecture overrides (a NAS genome): the artifact cannot be rebuilt without them
+                  **({"kwargs": model.kwargs} if model.kwargs else {})},
         "io": {"input": res.input, "output": res.output, "dynamic_hw": res.dynamic_hw,
                "pad_multiple": model.pad_multiple, "tile": tile},
         "export": {"random_init": model.weights == "random-init", "pruning": extra_export.get("pruning"),
