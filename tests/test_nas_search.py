@@ -107,8 +107,9 @@ def test_resume_runs_exactly_the_missing_trials(searched: dict, zoo_ms: dict) ->
 
 def test_infeasible_budget_rejects_without_training(tmp_path: Path, profile: Path, zoo_ms: dict) -> None:
     budget = 0.5  # below the profile's 1 ms intercept: nothing can meet it
-    result = run_search("denoise", profile, budget, 2, tmp_path, include_zoo=False, **TINY)
-    assert len(result.records) == 2
+    result = run_search("denoise", profile, budget, 2, tmp_path, include_zoo=False, attempts_per_trial=3, **TINY)
+    # rejections do not count as trials: it tries up to 3 x 2 genomes, all rejected, none trained
+    assert len(result.records) == 6 and result.new_trials == 0
     for r in result.records:
         assert r.status == "rejected" and not r.feasible and r.psnr is None and r.cpu_seconds == 0.0
         assert r.latency_ms > 1.5 * budget and r.params > 0
@@ -125,12 +126,13 @@ def test_trial_left_running_by_a_killed_run_is_failed_and_redone(tmp_path: Path,
     from optuna.storages.journal import JournalFileBackend
     from optuna.trial import TrialState
 
-    run_search("denoise", profile, 0.5, 1, tmp_path, include_zoo=False, **TINY)
+    run_search("denoise", profile, 0.5, 1, tmp_path, include_zoo=False, attempts_per_trial=1, **TINY)
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
     study = optuna.load_study(study_name="edge-nas-denoise", storage=storage)
     orphan = study.ask()  # what a process killed mid-trial leaves: RUNNING, no record
-    result = run_search("denoise", profile, 0.5, 2, tmp_path, include_zoo=False, **TINY)
-    assert result.new_trials == 1 and [r.number for r in result.records] == [0, 2]
+    result = run_search("denoise", profile, 0.5, 2, tmp_path, include_zoo=False, attempts_per_trial=1, **TINY)
+    # 2 attempts in all: trial 0 from the first run, the orphan (1) failed, trial 2 redone
+    assert result.new_trials == 0 and [r.number for r in result.records] == [0, 2]
     study = optuna.load_study(study_name="edge-nas-denoise", storage=storage)
     assert study.trials[orphan.number].state == TrialState.FAIL
 

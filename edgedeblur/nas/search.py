@@ -203,9 +203,14 @@ def _check_args(task: str, latency_budget_ms: float, trials: int) -> None:
 def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, trials: int,
                out_dir: str | Path, *, proxy_steps: int = 300, seed: int = 0, include_zoo: bool = True,
                progress: bool = True, proxy: ProxyConfig | None = None, reject_factor: float = 1.5,
-               data_root: str | None = None,
+               data_root: str | None = None, attempts_per_trial: int = 25,
                on_trial: Callable[[TrialRecord], None] | None = None) -> SearchResult:
     """Search genomes for ``task`` on the profiled device; resumable up to ``trials`` in total.
+
+    ``trials`` counts evaluated candidates (proxy-trained, cached or diverged). Candidates
+    rejected on predicted latency cost a fraction of a second and do not count, up to
+    ``attempts_per_trial`` x ``trials`` attempts in all: most of the space is far slower than a
+    tight budget, and counting rejections made a 18-trial search train only its 3 references.
 
     ``proxy`` sets crop/batch/validation of the proxy protocol (steps and seed always come
     from ``proxy_steps`` and ``seed``). Writes ``out_dir/{study.log, trials.csv, pareto.json,
@@ -225,7 +230,7 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
     settings = {"task": task, "budget_ms": float(latency_budget_ms), "profile_sha256": profile["sha256"],
                 "proxy": proxy.as_dict(), "reject_factor": float(reject_factor), "seed": int(seed)}
     records, new = _optuna_search(ctx, settings, trials, include_zoo=include_zoo, progress=progress,
-                                  on_trial=on_trial)
+                                  on_trial=on_trial, max_attempts=max(1, int(attempts_per_trial)) * trials)
     result = SearchResult(task=task, budget_ms=ctx.budget_ms, trials=trials, out_dir=str(out),
                           profile=profile, proxy={**proxy.as_dict(), "recipe": base_recipe_name(task)},
                           records=records, front=pareto_front(records, ctx.budget_ms), new_trials=new)
@@ -331,8 +336,14 @@ def _records(study: Any) -> list[TrialRecord]:
     return [TrialRecord(**t.user_attrs["record"]) for t in sorted(_finished(study), key=lambda t: t.number)]
 
 
+def _counted(records: list[TrialRecord]) -> int:
+    """Trials that count towards ``--trials``: everything but latency rejections."""
+    return sum(r.status != "rejected" for r in records)
+
+
 def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *, include_zoo: bool,
-                   progress: bool, on_trial: Callable[[TrialRecord], None] | None) -> tuple[list[TrialRecord], int]:
+                   progress: bool, on_trial: Callable[[TrialRecord], None] | None,
+                   max_attempts: int) -> tuple[list[TrialRecord], int]:
     """The Optuna adapter: open/resume the study, run the missing trials, return all records."""
     study, _ = _open_study(ctx, settings, trials)
     _fail_stale(study)
@@ -342,30 +353,39 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
             ctx.done.setdefault(r.key, r)
     if include_zoo:
         _enqueue_zoo(study, done)
-    remaining = max(0, trials - len(done))
-    bar = _progress_bar(trials, len(done), progress, ctx.task)
+    counted = _counted(done)
+    remaining = max(0, trials - counted)
+    attempts_left = max(0, max_attempts - len(done))
+    bar = _progress_bar(trials, counted, progress, ctx.task)
     best = best_record(done, ctx.budget_ms)
+    new = 0
 
-    def callback(_study: Any, frozen: Any) -> None:
-        nonlocal best
+    def callback(study_: Any, frozen: Any) -> None:
+        nonlocal best, counted, new
         if "record" not in frozen.user_attrs:
             return
         record = TrialRecord(**frozen.user_attrs["record"])
         best = best_record([r for r in (best, record) if r is not None], ctx.budget_ms)
+        if record.status != "rejected":
+            counted += 1
+            new += 1
+            if bar is not None:
+                bar.update(1)
         if bar is not None:
-            bar.update(1)
             bar.set_postfix(best=f"{best.psnr:.2f}dB@{best.latency_ms:.0f}ms" if best else "-",
                             last=f"{record.status} {record.latency_ms:.0f}ms")
         if on_trial is not None:
             on_trial(record)
+        if counted >= trials:
+            study_.stop()
 
     try:
-        if remaining:
-            study.optimize(_objective(ctx), n_trials=remaining, callbacks=[callback])
+        if remaining and attempts_left:
+            study.optimize(_objective(ctx), n_trials=attempts_left, callbacks=[callback])
     finally:
         if bar is not None:
             bar.close()
-    return _records(study), remaining
+    return _records(study), new
 
 
 def _progress_bar(total: int, start: int, show: bool, task: str) -> Any:
