@@ -206,3 +206,32 @@ def test_enqueued_reference_parameters_decode_to_the_reference() -> None:
     for size in ("xs", "s", "m", "l"):
         genome = genome_from_mnv2unet(size)
         assert suggest_genome(FixedTrial(_genome_params(genome))) == genome
+
+
+def test_evolution_children_fit_the_budget_and_are_new() -> None:
+    import numpy as np
+
+    from edgedeblur.nas._evolution import propose_child, select_parent
+    from edgedeblur.nas.space import genome_from_mnv2unet, genome_key
+
+    def predict(g: dict) -> float:  # a toy latency: total width x depth
+        return float(sum(lv["width"] * (1 + lv["depth"]) for lv in g["levels"]))
+
+    rng = np.random.default_rng(0)
+    parent = genome_from_mnv2unet("s")
+    budget = predict(parent)
+    seen = {genome_key(parent)}
+    for _ in range(8):
+        child = propose_child(parent, predict, budget, seen, rng)
+        assert predict(child) <= budget and genome_key(child) not in seen
+        seen.add(genome_key(child))
+
+    class Rec:
+        def __init__(self, genome: dict, psnr: float | None, ms: float) -> None:
+            self.genome, self.psnr, self.latency_ms, self.scored = genome, psnr, ms, psnr is not None
+
+    xs, m = genome_from_mnv2unet("xs"), genome_from_mnv2unet("m")
+    # the only feasible scored record is the parent, whatever the tournament draws
+    records = [Rec(m, 30.0, 20.0), Rec(xs, 25.0, 5.0), Rec(parent, None, 5.0)]
+    assert select_parent(records, 10.0, rng) == xs
+    assert select_parent([], 10.0, rng) == parent  # nothing yet: start from the zoo's default

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proxy-device", choices=("cpu", "cuda", "auto"), default="cpu",
                    help="where proxy runs train (default cpu: deterministic, CPU time comparable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every proxy run (default 0)")
+    p.add_argument("--strategy", choices=("evolution", "nsga2"), default="evolution",
+                   help="evolution (default): mutate the best recent nets within the budget, zoo references "
+                        "first; nsga2: Optuna's NSGA-II over the whole space, the budget as a constraint")
     p.add_argument("--no-zoo", action="store_true",
                    help="do not evaluate the hand-designed mnv2unet xs/s/m references first")
     p.add_argument("--data-root", default=None,
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs") / f"nas-{args.task}"
     result = run_search(args.task, args.device_profile, args.latency_budget, args.trials, out,
                         proxy_steps=args.proxy_steps, seed=args.seed, include_zoo=not args.no_zoo,
-                        progress=not args.quiet, data_root=args.data_root,
+                        progress=not args.quiet, data_root=args.data_root, strategy=args.strategy,
                         proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch,
                                           device=args.proxy_device))
     stream = sys.stderr

@@ -30,10 +30,11 @@ from ._proxy import TASKS, ProxyConfig, base_recipe_name, proxy_recipe, run_prox
 __all__ = ["TrialRecord", "SearchResult", "SearchContext", "run_search", "evaluate_candidate",
            "pareto_front", "best_genome", "best_record", "load_search", "write_outputs",
            "genome_document", "write_genome_file", "check_genome_path",
-           "plot_pareto", "ZOO_SIZES", "TASKS", "ProxyConfig"]
+           "plot_pareto", "ZOO_SIZES", "STRATEGIES", "TASKS", "ProxyConfig"]
 
 #: Hand-designed reference points enqueued first (cheapest first, so short searches get them).
 ZOO_SIZES = ("xs", "s", "m")
+STRATEGIES = ("evolution", "nsga2")
 _STUDY_FILE = "study.log"
 _CSV_FIELDS = ("number", "zoo", "key", "status", "feasible", "latency_ms", "psnr", "params",
                "macs_720p", "cpu_seconds", "description", "genome")
@@ -203,10 +204,13 @@ def _check_args(task: str, latency_budget_ms: float, trials: int) -> None:
 def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, trials: int,
                out_dir: str | Path, *, proxy_steps: int = 300, seed: int = 0, include_zoo: bool = True,
                progress: bool = True, proxy: ProxyConfig | None = None, reject_factor: float = 1.5,
-               data_root: str | None = None, attempts_per_trial: int = 25,
+               data_root: str | None = None, attempts_per_trial: int = 25, strategy: str = "evolution",
                on_trial: Callable[[TrialRecord], None] | None = None) -> SearchResult:
     """Search genomes for ``task`` on the profiled device; resumable up to ``trials`` in total.
 
+    ``strategy``: ``evolution`` (regularised evolution from the zoo references, children kept
+    within the budget by the latency model; see ``_evolution``) or ``nsga2`` (Optuna's NSGA-II
+    over the whole space, the budget as a constraint).
     ``trials`` counts evaluated candidates (proxy-trained, cached or diverged). Candidates
     rejected on predicted latency cost a fraction of a second and do not count, up to
     ``attempts_per_trial`` x ``trials`` attempts in all: most of the space is far slower than a
@@ -217,6 +221,9 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
     pareto.png}`` and one ``proxy/`` run folder per trained candidate.
     """
     _check_args(task, latency_budget_ms, trials)
+    if strategy not in STRATEGIES:
+        raise ConfigError("unknown search strategy", given=strategy, allowed=", ".join(STRATEGIES),
+                          hint="--strategy evolution")
     if not reject_factor >= 1.0:
         raise ConfigError("reject_factor must be >= 1 (train everything up to the budget)",
                           given=reject_factor, hint="1.5 rejects candidates 50% over the budget")
@@ -228,7 +235,8 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
     ctx = SearchContext(task=task, predict_ms=latency_model.predict, budget_ms=float(latency_budget_ms),
                         proxy=proxy, out_dir=out, reject_factor=float(reject_factor), data_root=data_root)
     settings = {"task": task, "budget_ms": float(latency_budget_ms), "profile_sha256": profile["sha256"],
-                "proxy": proxy.as_dict(), "reject_factor": float(reject_factor), "seed": int(seed)}
+                "proxy": proxy.as_dict(), "reject_factor": float(reject_factor), "seed": int(seed),
+                "strategy": strategy}
     records, new = _optuna_search(ctx, settings, trials, include_zoo=include_zoo, progress=progress,
                                   on_trial=on_trial, max_attempts=max(1, int(attempts_per_trial)) * trials)
     result = SearchResult(task=task, budget_ms=ctx.budget_ms, trials=trials, out_dir=str(out),
@@ -380,12 +388,36 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
             study_.stop()
 
     try:
-        if remaining and attempts_left:
+        if remaining and attempts_left and settings["strategy"] == "nsga2":
             study.optimize(_objective(ctx), n_trials=attempts_left, callbacks=[callback])
+        elif remaining and attempts_left:
+            _evolve(study, ctx, settings["seed"], lambda: counted < trials, attempts_left, callback)
     finally:
         if bar is not None:
             bar.close()
     return _records(study), new
+
+
+def _evolve(study: Any, ctx: SearchContext, seed: int, more: Callable[[], bool], attempts: int,
+            callback: Callable[[Any, Any], None]) -> None:
+    """Regularised evolution through the same study: each child is enqueued, then run as a trial."""
+    import numpy as np
+    from optuna.trial import TrialState
+
+    from ._evolution import propose_child, select_parent
+    from .space import genome_key
+
+    objective = _objective(ctx)
+    for _ in range(attempts):
+        if not more():
+            return
+        if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):  # zoo references first
+            records = _records(study)
+            rng = np.random.default_rng([seed, len(study.trials)])  # a resumed run draws on, not again
+            parent = select_parent(records, ctx.budget_ms, rng)
+            child = propose_child(parent, ctx.predict_ms, ctx.budget_ms, {r.key for r in records}, rng)
+            study.enqueue_trial(_genome_params(child), user_attrs={"parent": genome_key(parent)})
+        study.optimize(objective, n_trials=1, callbacks=[callback])
 
 
 def _progress_bar(total: int, start: int, show: bool, task: str) -> Any:
