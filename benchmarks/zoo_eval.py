@@ -154,17 +154,26 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace) -> dict[str, 
 
 
 def training_info(name: str, runs_dir: Path) -> dict | None:
-    """The budget and outcome of the run that made the shipped weights (runs/<name>/summary.json)."""
+    """The budget and outcome of the run that made the shipped weights (runs/<name>/summary.json).
+
+    Without that run folder (trained in an earlier session), the card's existing ``trained``
+    record is kept, so re-rendering never loses it."""
     path = runs_dir / name / "summary.json"
     if not path.is_file():
-        return None
+        from edgedeblur.models import card_path
+
+        old = card_path(name)
+        return json.loads(old.read_text()).get("trained") or None if old.is_file() else None
+    from edgedeblur._machine import cpu_model
+
     s = json.loads(path.read_text())
     return {"steps": s["steps"], "wall_minutes": round(s["seconds"] / 60, 1),
             "cpu_minutes": round(s.get("cpu_seconds", 0) / 60, 1) or None,
-            "budget_minutes": s["recipe"]["train"]["max_minutes"], "stopped_by": s["stopped_by"],
+            "budget_minutes": s["recipe"]["train"]["max_minutes"], "budget_steps": s["recipe"]["train"]["steps"],
+            "stopped_by": s["stopped_by"],
             "val_psnr": s["final_val_psnr"], "device": s["device"], "threads": s["threads"],
             "patch": s["recipe"]["data"]["crop"], "batch": s["recipe"]["data"]["batch"],
-            "machine": "AMD EPYC, 2 cores (AVX2), shared with ~6 other jobs; torch " + s["torch"]}
+            "machine": f"{cpu_model()}, 2 cores, shared with other jobs; torch " + s["torch"]}
 
 
 def write_card(name: str, metrics: dict, latency_s: float, train: dict | None) -> Path:
@@ -181,6 +190,9 @@ def write_card(name: str, metrics: dict, latency_s: float, train: dict | None) -
         "notes": ("Measured by benchmarks/zoo_eval.py on " + dt.date.today().isoformat() +
                   "; CPU-budget training, see docs/zoo_results.md for the protocol."),
     }
+    genome_file = Path(__file__).resolve().parents[1] / "edgedeblur/models/genomes" / f"{name}.json"
+    if genome_file.is_file():  # a NAS-found entry: the card records the search that found it
+        card["search"] = json.loads(genome_file.read_text())["search"]
     path = card_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")

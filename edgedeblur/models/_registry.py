@@ -43,7 +43,8 @@ TASKS = ("deblur", "denoise", "joint")
 PACKAGE_DIR = Path(__file__).resolve().parent
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 CARDS_DIR = PACKAGE_DIR / "cards"
-_CARD_KEYS = {"name", "metrics", "recipe", "weights_sha256", "trained", "notes", "activation_ranges"}
+# "search": how edge-nas found a NAS entry (copied from its genome file by the evaluation)
+_CARD_KEYS = {"name", "metrics", "recipe", "weights_sha256", "trained", "notes", "activation_ranges", "search"}
 
 
 @dataclass(frozen=True)
