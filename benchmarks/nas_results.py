@@ -163,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         entry["faster_pct"] = round(100 * speed, 1)
         entry["dominates"] = bool((gain >= 0.2 and speed >= 0.0) or (speed >= 0.2 and gain >= 0.0))
         results.append(entry)
+    # merge with the pairs measured by earlier runs (one pair per run is fine)
+    old = json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else []
+    done = {(e["task"], next(iter(e["models"]))) for e in results}
+    results = [e for e in old if (e["task"], next(iter(e["models"]))) not in done] + results
     doc = {"machine": cpu_model(), "threads": 1, "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
