@@ -58,7 +58,7 @@ def test_colour_with_kernel_defaults_to_wiener(tmp_path, kernel_file, capsys) ->
     err = capsys.readouterr().err
     assert "wiener" in err and "s/MP" in err and "1/1 images done" in err
     assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "wiener"
-    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "mnv2unet_s_denoise"
+    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "mnv2unet_m_denoise"
 
 
 def test_grey_denoise_with_nlm(tmp_path) -> None:  # noqa: ANN001
@@ -95,7 +95,7 @@ def test_default_without_kernel_is_the_bundled_denoiser(tmp_path, capsys, shared
     def psnr(a: np.ndarray) -> float:
         return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - clean) ** 2)))
 
-    assert "mnv2unet_s_denoise" in capsys.readouterr().err
+    assert "mnv2unet_m_denoise" in capsys.readouterr().err
     assert psnr(out) > psnr(noisy) + 4.0  # the shipped weights really denoise
 
 

@@ -23,11 +23,12 @@ from ._video import restore_videos, split_video_inputs
 __all__ = ["main", "DEFAULT_METHODS", "default_method"]
 
 # The method used when --method is not given, keyed by whether a kernel was given: with a
-# kernel, non-blind Wiener deconvolution; without one, the bundled learned denoiser. This is THE
-# one place to change the default. The learned *deblur* model is not the default yet: trained on
-# this project's CPU budget it measured +0.02 dB on Levin x CBSD68 (docs/zoo_results.md), so
-# it would do nothing for a user; switch "without_kernel" to it once a GPU-trained one ships.
-DEFAULT_METHODS = {"with_kernel": "wiener", "without_kernel": "mnv2unet_s_denoise"}
+# kernel, non-blind Wiener deconvolution; without one, the bundled learned denoiser (the best one
+# measured: docs/zoo_results.md). This is THE one place to change the default. The learned
+# *deblur* models are not the default yet: trained on this project's CPU budget they stay within
+# 0.1 dB of the blurred input on Levin x CBSD68 (docs/zoo_results.md), so they would do nothing
+# for a user; switch "without_kernel" to one once a GPU-trained one ships.
+DEFAULT_METHODS = {"with_kernel": "wiener", "without_kernel": "mnv2unet_m_denoise"}
 
 #: Methods that estimate sigma per image when --sigma is not given (the CLI says so once).
 ESTIMATES_SIGMA = {"wiener", "nlm-opencv", "nlm-skimage", "bm3d"}
@@ -42,7 +43,7 @@ examples:
   edge-deblur blurry.png -o restored/ --method richardson-lucy -O iterations=20 --kernel psf.npy
   # denoise a whole folder (subfolders are mirrored under the output folder)
   edge-deblur photos/ -o denoised/ --method nlm-opencv --sigma 25
-  # without a kernel the bundled learned denoiser (mnv2unet_s_denoise) is the default
+  # without a kernel the bundled learned denoiser (mnv2unet_m_denoise) is the default
   edge-deblur noisy.png -o out/
   # BM3D, with sigma estimated per image when not given
   edge-deblur noisy.tif -o out/ -m bm3d --suffix _bm3d --format tif
