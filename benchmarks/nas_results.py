@@ -99,12 +99,15 @@ def export_int8(model: str, weights: Path, out: Path, shipped: bool) -> Path:
 
 def bench_pair(manifests: list[Path], rounds: int) -> list[list[dict]]:
     """``rounds`` interleaved edge-bench rows per manifest (1 thread, tile + 720p)."""
-    from edgedeblur.bench.measure import BenchConfig, bench_isolated
+    from edgedeblur.bench.fingerprint import device_fingerprint
+    from edgedeblur.bench.measure import ROW_SCHEMA, BenchConfig, bench_isolated
 
+    fingerprint = device_fingerprint()  # as edge-bench does, so edge-report can group the rows
     rows: list[list[dict]] = [[] for _ in manifests]
     for _ in range(rounds):
         for i, m in enumerate(manifests):
             row = bench_isolated(BenchConfig(artifact=str(m), threads=1, runs=15, frames=["720p"], frame_runs=3))
+            row.update(schema=ROW_SCHEMA, device_id=fingerprint["device_id"], device=fingerprint)
             rows[i].append(row)
             print(f"  {m.name}: tile {row.get('latency_tile', {}).get('median')} ms, "
                   f"720p {row.get('latency_720p', {}).get('median')} ms", flush=True)
