@@ -216,13 +216,14 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         f"Machine: {machine}; torch {args.torch_version}, {args.threads} thread(s); "
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
-        "**Training budget.** Every model here was trained on this shared 2-core CPU (1 torch thread,"
-        " load average often above 10) for the wall-clock minutes in its recipe (`train.max_minutes`),"
-        " 64 px patches, batch 8. The published models below trained for days on GPUs (DnCNN: ~1.4 M"
-        " patches of 40 px x 50 epochs; FFDNet and DeblurGAN-v2: several GPU-days). Expect our numbers"
-        " to fall short accordingly; see 'what it would take' at the end. CPU-min is the process CPU"
-        " time the run actually got (recorded from the runs that tracked it): on this oversubscribed"
-        " machine a 25-minute run got under 3 CPU-minutes.",
+        "**Training budget.** Every model here was trained on a shared 2-core CPU (1 torch thread),"
+        " 64 px patches, batch 8 (12 for mnv2unet_m_denoise), for the budget in its recipe: wall-clock"
+        " minutes (`train.max_minutes`; the 25-minute runs of 2026-11-22, on an AMD EPYC at load"
+        " 10-25) or a step count (the 6000-step NAS comparison runs of 2026-11-30, on this machine)."
+        " The 'trained' column gives the steps, wall and CPU minutes each run got. The published"
+        " models below trained for days on GPUs (DnCNN: ~1.4 M patches of 40 px x 50 epochs; FFDNet"
+        " and DeblurGAN-v2: several GPU-days). Expect our numbers to fall short accordingly; see"
+        " 'what it would take' at the end.",
         "",
         "## Denoising (published protocol: AWGN added in float, unclipped, PSNR on uint8 output)",
         "",
@@ -252,8 +253,9 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         lines += ["", f"Noisy inputs (dB): {ins}."]
     lines += ["", "BSD68 is grey: the zoo models are RGB, so the grey image is replicated to 3 channels"
               " and the output averaged (`edgedeblur.models.create_method`). Its noise is then identical"
-              " in the 3 channels, unlike the per-channel noise the models were trained on, which is"
-              " why the grey score lags the colour one."]
+              " in the 3 channels. The models trained since 2026-11-30 saw such grey samples (the"
+              " Train400 photos are degraded as grey, `edgedeblur/train/_data.py`); the earlier"
+              " mnv2unet_s_denoise, trained on per-channel noise only, scored 23.03 dB here."]
     lines += [
         "",
         f"## Deblurring: CBSD68 first {args.deblur_limit} images x 8 Levin kernels + noise sigma 2.55",
