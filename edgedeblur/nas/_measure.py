@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArtifactError, EdgeDeblurError, InvalidInputError
-from .latency import DEFAULT_FEATURES, LatencyModel, genome_features
+from .latency import DEFAULT_FEATURES, LatencyModel, genome_features, read_json_file
 
 __all__ = ["CANDIDATES_SCHEMA", "export_candidates", "fit_from_bench", "measure_candidates", "split_heldout"]
 
@@ -210,13 +210,8 @@ def export_candidates(genomes: Sequence[dict], out_dir: str | Path, *, task: str
 
 
 def _read_candidates(path: Path) -> dict:
-    if not path.is_file():
-        raise ArtifactError("candidates file not found", path=path,
-                            hint="make it with: edge-nas-profile export -o DIR (it writes DIR/candidates.json)")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"candidates file is not JSON ({exc})", path=path) from exc
+    doc = read_json_file(path, "candidates file",
+                         "make it with: edge-nas-profile export -o DIR (it writes DIR/candidates.json)")
     if not isinstance(doc, dict) or doc.get("schema") != CANDIDATES_SCHEMA or not isinstance(doc.get("candidates"), list):
         raise ArtifactError("not an edge-nas-profile candidates file", allowed=CANDIDATES_SCHEMA, path=path,
                             hint="give the candidates.json written by edge-nas-profile export")

@@ -250,13 +250,7 @@ class LatencyModel:
     def load(cls, path: str | Path) -> LatencyModel:
         """Read a profile written by :meth:`save`; anything else raises ArtifactError naming the file."""
         path = Path(path)
-        if not path.is_file():
-            raise ArtifactError("latency profile not found", path=path,
-                                hint="make one with: edge-nas-profile measure -o profile.json")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ArtifactError(f"latency profile is not JSON ({exc})", path=path) from exc
+        data = read_json_file(path, "latency profile", "make one with: edge-nas-profile measure -o profile.json")
         return cls.from_dict(data, path)
 
     @classmethod
@@ -273,6 +267,16 @@ class LatencyModel:
                    int(data["tile"]), data.get("target") or "tflite-int8", data.get("backend"), data.get("threads"),
                    data.get("device") or {}, list(data.get("rows") or []), data.get("heldout"),
                    data.get("stat") or "median", data.get("created"))
+
+
+def read_json_file(path: Path, what: str, hint: str) -> Any:
+    """``path`` parsed as JSON; a missing or non-JSON file raises ArtifactError naming it and ``what``."""
+    if not path.is_file():
+        raise ArtifactError(f"{what} not found", path=path, hint=hint)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{what} is not JSON ({exc})", path=path) from exc
 
 
 def _profile_problems(data: dict) -> list[str]:
