@@ -141,3 +141,15 @@ def test_convbnact_fuse_is_idempotent() -> None:
         block.fuse_()
         block.fuse_()
         assert (block(x) - ref).abs().max() < 1e-5
+
+
+def test_nafnet_lite_exports_to_full_integer_tflite(tmp_path):
+    """Its clamped gate once left float MINIMUM ops in tflite-int8 (ai-edge-quantizer has no INT8
+    MINIMUM); the MINIMUM-free form must convert to a full-integer model."""
+    pytest.importorskip("litert_torch")
+    from edgedeblur.export import export_model
+
+    out = export_model("nafnet_lite_s_deblur", ["tflite-int8"], tmp_path, random_init=True, tile=32,
+                       calib_images=8, heldout=1, max_drop_db=100.0)[0]
+    assert not isinstance(out, Exception), out
+    assert out.float_ops == [] and out.ops_by_precision.get("int8", 0) > 0

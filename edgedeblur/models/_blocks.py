@@ -325,7 +325,8 @@ class NAFBlockLite(nn.Module):
         self.norm1: nn.Module = nn.BatchNorm2d(c)
         self.pw1 = nn.Conv2d(c, dw_c, 1)
         self.dw = nn.Conv2d(dw_c, dw_c, kernel, 1, (kernel - 1) // 2, groups=dw_c)
-        self.gate = SimpleGate(gate_clip)
+        # the MINIMUM-free clamp (same numbers): a plain clamp left float MINIMUM ops in tflite-int8
+        self.gate = SimpleGate(gate_clip, no_minimum=True)
         self.sca: nn.Module = SimplifiedChannelAttention(dw_c // 2) if sca else nn.Identity()
         self.pw2 = nn.Conv2d(dw_c // 2, c, 1)
         self.norm2: nn.Module = nn.BatchNorm2d(c)

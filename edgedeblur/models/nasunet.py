@@ -33,7 +33,6 @@ from ._blocks import (
     NAFBlockLite,
     ResBlock,
     ResizeConv,
-    SimpleGate,
     UpResize,
 )
 from ._registry import TASKS, register_model
@@ -50,9 +49,7 @@ def make_block(kind: str, channels: int, kernel: int, expand: int) -> nn.Module:
     if kind == "plain":
         return ResBlock(channels, kernel=kernel)
     if kind == "naf":
-        block = NAFBlockLite(channels, expand, expand, kernel=kernel, sca=False)
-        block.gate = SimpleGate(6.0, no_minimum=True)  # same numbers, no float MINIMUM in INT8 TFLite
-        return block
+        return NAFBlockLite(channels, expand, expand, kernel=kernel, sca=False)
     raise ConfigError("unknown block type", given=kind, allowed="ir, plain, naf")
 
 
