@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ._blocks import fuse_for_deploy
 
-__all__ = ["ZooModel"]
+__all__ = ["ZooModel", "encode_levels"]
+
+
+def encode_levels(x: torch.Tensor, stem: nn.Module, enc0: nn.Module,
+                  downs: nn.ModuleList) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The U-Net encoder pass: the deepest features and the skips of the shallower levels
+    (full resolution first), as the mnv2unet and nasunet decoders consume them."""
+    feat = enc0(stem(x))
+    skips = [feat]
+    for down in downs:
+        feat = down(feat)
+        skips.append(feat)
+    skips.pop()
+    return feat, skips
 
 
 class ZooModel(nn.Module):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._base import ZooModel
+from ._base import ZooModel, encode_levels
 from ._blocks import ClampResidualHead, ConvBNAct, Down, InvertedResidual, UpResize
 from ._registry import register_model
 
@@ -57,12 +57,7 @@ class MNV2UNet(ZooModel):
         self.head = ClampResidualHead(widths[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat = self.enc0(self.stem(x))
-        skips = [feat]
-        for down in self.downs:
-            feat = down(feat)
-            skips.append(feat)
-        skips.pop()
+        feat, skips = encode_levels(x, self.stem, self.enc0, self.downs)
         for up, merge in zip(self.ups, self.merges, strict=True):
             feat = merge(up(feat) + skips.pop())
         return self.head(feat, x)

@@ -24,7 +24,7 @@ from torch import nn
 
 from ..errors import ConfigError, EdgeDeblurError
 from ..nas.space import describe_genome, genome_from_mnv2unet, validate_genome
-from ._base import ZooModel
+from ._base import ZooModel, encode_levels
 from ._blocks import (
     ClampResidualHead,
     ConvBNAct,
@@ -97,12 +97,7 @@ class NASUNet(ZooModel):
         self.head = ClampResidualHead(widths[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat = self.enc0(self.stem(x))
-        skips = [feat]
-        for down in self.downs:
-            feat = down(feat)
-            skips.append(feat)
-        skips.pop()
+        feat, skips = encode_levels(x, self.stem, self.enc0, self.downs)
         for j, (up, merge) in enumerate(zip(self.ups, self.merges, strict=True)):
             feat, skip = up(feat), skips.pop()
             feat = self.fuses[j](torch.cat([feat, skip], dim=1)) if self.concat else feat + skip
