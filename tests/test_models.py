@@ -227,21 +227,8 @@ def test_int8_friendly_structure(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ARCHS)
-def test_onnx_export_matches_onnxruntime(name: str, tmp_path) -> None:
-    import warnings
-
-    ort = pytest.importorskip("onnxruntime")
-    deployed = zoo.create_model(name, pretrained=False).to_deploy()
-    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
-    path = tmp_path / f"{name}.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(deployed, (x,), str(path), opset_version=17, dynamo=False,
-                          input_names=["input"], output_names=["output"])
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": x.numpy()})[0]
-    with torch.no_grad():
-        ref = deployed(x).numpy()
+def test_onnx_export_matches_onnxruntime(name: str, onnx_and_torch) -> None:
+    got, ref = onnx_and_torch(zoo.create_model(name, pretrained=False).to_deploy(), 3)
     assert got.shape == ref.shape == (1, 3, 64, 64)
     assert np.abs(got - ref).max() < 1e-4
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -292,19 +291,9 @@ def test_bad_genome_files_name_the_file(tmp_path, over: dict, match: str) -> Non
 
 
 @pytest.mark.parametrize("index", range(len(TINY)))
-def test_tiny_genomes_export_to_onnx_and_match_onnxruntime(index: int, tmp_path) -> None:
-    ort = pytest.importorskip("onnxruntime")
+def test_tiny_genomes_export_to_onnx_and_match_onnxruntime(index: int, onnx_and_torch) -> None:
     deployed = _randomise(zoo.create_model("nasunet_deblur", pretrained=False, genome=TINY[index]), index).to_deploy()
-    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(index))
-    path = tmp_path / "net.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(deployed, (x,), str(path), opset_version=17, dynamo=False,
-                          input_names=["input"], output_names=["output"])
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input": x.numpy()})[0]
-    with torch.no_grad():
-        ref = deployed(x).numpy()
+    got, ref = onnx_and_torch(deployed, index)
     assert got.shape == ref.shape == (1, 3, 64, 64)
     assert np.abs(got - ref).max() < 1e-4
 
