@@ -235,3 +235,9 @@ def test_evolution_children_fit_the_budget_and_are_new() -> None:
     records = [Rec(m, 30.0, 20.0), Rec(xs, 25.0, 5.0), Rec(parent, None, 5.0)]
     assert select_parent(records, 10.0, rng) == xs
     assert select_parent([], 10.0, rng) == parent  # nothing yet: start from the zoo's default
+
+
+def test_unknown_strategy_is_refused_before_any_work(tmp_path: Path, profile: Path) -> None:
+    with pytest.raises(ConfigError, match="strategy") as err:
+        run_search("deblur", profile, 10.0, 2, tmp_path / "s", strategy="random", **TINY)
+    assert "evolution" in str(err.value) and not (tmp_path / "s").exists()
