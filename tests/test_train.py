@@ -285,6 +285,27 @@ def test_run_folder_guards(shared_data, tmp_path):
         _run(apply_overrides(recipe, [("model", "other")]), tmp_path / "x", resume=True)
 
 
+def test_train_init_fine_tunes_from_earlier_weights(shared_data, tmp_path):
+    first = _run(_tiny_recipe(shared_data), tmp_path / "stage1")
+    w1 = _weights(first.weights)
+    # lr ~0: a fine-tune that starts from stage 1 ends where stage 1 ended (and not at zero-init)
+    ft = _tiny_recipe(shared_data, **{"train.init": first.weights, "train.lr": 1e-12, "train.steps": 2,
+                                      "train.seed": 1})
+    second = _run(ft, tmp_path / "stage2")
+    w2 = _weights(second.weights)
+    assert w1.keys() == w2.keys()
+    assert all(torch.allclose(w1[k], w2[k], atol=1e-6) for k in w1)
+    assert w2["head.conv.weight"].abs().sum() > 0
+    assert json.loads((tmp_path / "stage2/summary.json").read_text())["recipe"]["train"]["init"] == first.weights
+    with pytest.raises(ConfigError, match="names no weights file"):
+        _run(_tiny_recipe(shared_data, **{"train.init": str(tmp_path / "missing.safetensors")}), tmp_path / "m")
+    from edgedeblur.train import save_weights
+
+    save_weights(tmp_path / "other.safetensors", {"conv.weight": torch.zeros(1)})
+    with pytest.raises(ConfigError, match="do not fit tiny"):
+        _run(_tiny_recipe(shared_data, **{"train.init": str(tmp_path / "other.safetensors")}), tmp_path / "o")
+
+
 @pytest.mark.parametrize("kind", ["ragan_ls", "wgan_gp"])
 def test_gan_steps_run_and_save_the_discriminator(shared_data, tmp_path, kind):
     recipe = _tiny_recipe(shared_data, **{"data.crop": 32, "loss.adv": 0.01, "gan.kind": kind,

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
         "device": "auto",  # auto | cpu | cuda
         "amp": True,  # mixed precision, CUDA only
         "zero_init_head": True,  # start as the identity (x + 0): no clamp saturation at step 0
+        # fine-tune: start from these weights instead of random ("" none; "pretrained" = the
+        # package's shipped weights of the model; else a .safetensors path, e.g. an earlier run's)
+        "init": "",
     },
     "loss": {
         "l1": 0.0,

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ._checkpoint import load_checkpoint, save_checkpoint, save_weights
+from ._checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from ._data import PairStream, batches, validation_pairs
 from ._disc import PatchDiscriminator
 from ._ema import ModelEMA
@@ -144,7 +144,10 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
         from ..models import create_model
 
         model = create_model(name, pretrained=False)
-    if tcfg["zero_init_head"]:
+    init = str(tcfg["init"]).strip()
+    if init and not resume:  # a resumed run takes its weights from the checkpoint
+        _init_weights(model, name, init)
+    elif tcfg["zero_init_head"]:
         _zero_init_head(model)
     model = model.to(device).train()
     ema = ModelEMA(model, tcfg["ema"])
@@ -275,6 +278,23 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
     log.write_summary({**asdict(result), "recipe": copy.deepcopy(cfg), "device": str(device),
                        "threads": torch.get_num_threads(), "torch": torch.__version__})
     return result
+
+
+def _init_weights(model: nn.Module, name: str, init: str) -> None:
+    """Load ``train.init`` (a weights file, or ``pretrained``) into the model: a fine-tuning start."""
+    from ..models import weights_path
+
+    path = weights_path(name) if init == "pretrained" else Path(init).expanduser()
+    if not path.is_file():
+        raise ConfigError("train.init names no weights file", given=init, path=path,
+                          allowed="'pretrained' (the shipped weights) or a .safetensors file",
+                          hint="e.g. --set train.init=runs/mnv2unet_m_denoise/weights.safetensors")
+    state = load_weights(path)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ConfigError(f"train.init weights do not fit {name}: {str(exc).splitlines()[0]}",
+                          given=str(path), hint="train.init must hold weights of the recipe's model") from exc
 
 
 def _zero_init_head(model: nn.Module) -> None:
