@@ -153,27 +153,53 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace) -> dict[str, 
     return metrics
 
 
-def training_info(name: str, runs_dir: Path) -> dict | None:
-    """The budget and outcome of the run that made the shipped weights (runs/<name>/summary.json).
+def training_info(name: str, runs_dir: Path, run: Path | None = None) -> dict | None:
+    """The budget and outcome of the run that made the shipped weights (``run``, default
+    runs/<name>), with every earlier stage it was fine-tuned from (its ``train.init``).
 
     Without that run folder (trained in an earlier session), the card's existing ``trained``
     record is kept, so re-rendering never loses it."""
-    path = runs_dir / name / "summary.json"
-    if not path.is_file():
+    run = run or runs_dir / name
+    if not (run / "summary.json").is_file():
         from edgedeblur.models import card_path
 
         old = card_path(name)
         return json.loads(old.read_text()).get("trained") or None if old.is_file() else None
-    from edgedeblur._machine import cpu_model
+    stages = []
+    while run is not None and (run / "summary.json").is_file() and len(stages) < 8:
+        stage, init = _stage_info(run)
+        stages.insert(0, stage)
+        run = init.parent if init is not None else None
+    if len(stages) == 1:
+        return stages[0]
+    last = stages[-1]
+    total = {k: round(sum(st[k] or 0 for st in stages), 1) for k in ("wall_minutes", "cpu_minutes")}
+    return {**last, "steps": sum(st["steps"] for st in stages), **total, "stages": stages}
 
-    s = json.loads(path.read_text())
-    return {"steps": s["steps"], "wall_minutes": round(s["seconds"] / 60, 1),
+
+def _stage_info(run: Path) -> tuple[dict, Path | None]:
+    """One run folder's record, and the weights file it was initialised from (if any)."""
+    from edgedeblur._machine import cpu_model
+    from edgedeblur.train import list_recipes
+
+    s = json.loads((run / "summary.json").read_text())
+    train = s["recipe"]["train"]
+    init = Path(train["init"]) if train.get("init") else None
+    if init is not None and not init.is_absolute():
+        init = REPO / init  # recipes name the earlier stage relative to the repository
+    info = {"steps": s["steps"], "wall_minutes": round(s["seconds"] / 60, 1),
             "cpu_minutes": round(s.get("cpu_seconds", 0) / 60, 1) or None,
-            "budget_minutes": s["recipe"]["train"]["max_minutes"], "budget_steps": s["recipe"]["train"]["steps"],
+            "budget_minutes": train["max_minutes"], "budget_steps": train["steps"],
             "stopped_by": s["stopped_by"],
             "val_psnr": s["final_val_psnr"], "device": s["device"], "threads": s["threads"],
             "patch": s["recipe"]["data"]["crop"], "batch": s["recipe"]["data"]["batch"],
+            "lr": train["lr"],
             "machine": f"{cpu_model()}, 2 cores, shared with other jobs; torch " + s["torch"]}
+    if run.name in list_recipes():  # edge-train's default run folder is runs/<recipe name>
+        info["recipe"] = f"edgedeblur/train/recipes/{run.name}.yaml"
+    if init is not None:
+        info["init"] = str(init.relative_to(REPO)) if init.is_relative_to(REPO) else str(init)
+    return info, init
 
 
 def write_card(name: str, metrics: dict, latency_s: float, train: dict | None) -> Path:
@@ -184,7 +210,7 @@ def write_card(name: str, metrics: dict, latency_s: float, train: dict | None) -
     card = {
         "name": name,
         "metrics": flat,
-        "recipe": f"edgedeblur/train/recipes/{name}.yaml",
+        "recipe": (train or {}).get("recipe") or f"edgedeblur/train/recipes/{name}.yaml",
         "weights_sha256": _sha256(weights_path(name)),
         "trained": train or {},
         "notes": ("Measured by benchmarks/zoo_eval.py on " + dt.date.today().isoformat() +
@@ -325,7 +351,8 @@ def _train_cell(t: dict | None) -> str:
     if not t:
         return "-"
     cpu = f" ({t['cpu_minutes']:.1f} CPU-min)" if t.get("cpu_minutes") else ""
-    return f"{t['steps']} steps, {t['wall_minutes']:.0f} min{cpu}"
+    stages = f" in {len(t['stages'])} stages" if t.get("stages") else ""
+    return f"{t['steps']} steps{stages}, {t['wall_minutes']:.0f} min{cpu}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5, help="timed 720p runs per model")
     p.add_argument("--no-wiener", action="store_true", help="skip the Wiener (true kernel) row")
     p.add_argument("--runs-dir", type=Path, default=REPO / "runs", help="training run folders (for the budget)")
+    p.add_argument("--run", action="append", default=[], metavar="MODEL=DIR",
+                   help="the run folder that made MODEL's shipped weights, when it is not runs-dir/MODEL"
+                        " (e.g. mnv2unet_m_denoise=runs/mnv2unet_m_denoise_finetune); its train.init chain"
+                        " of earlier stages is followed")
     p.add_argument("--no-write", action="store_true", help="print only; do not write the docs page and cards")
     p.add_argument("--cache", type=Path, default=REPO / "runs" / "zoo_eval_cache",
                    help="per-model metric cache, keyed by the weights' sha256 (git-ignored)")
@@ -367,6 +398,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_wiener:
             cached_metrics("wiener", "deblur", args)
         return 0
+    runs = {}
+    for item in args.run:
+        model, sep, folder = item.partition("=")
+        if not sep or not (Path(folder) / "summary.json").is_file():
+            print(f"--run {item!r}: expected MODEL=DIR with DIR/summary.json", file=sys.stderr)
+            return 2
+        runs[model] = Path(folder)
     dncnn = dncnn_macs_720p()
     base_latency = latency_720p(LATENCY_BASELINE, args.runs, pretrained=False)
     rows: list[dict] = []
@@ -379,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             pending.append(name)
             continue
         latency = base_latency if name == LATENCY_BASELINE else latency_720p(name, args.runs)
-        train = training_info(name, args.runs_dir)
+        train = training_info(name, args.runs_dir, runs.get(name))
         rows.append({"name": name, "task": card.task, "params": card.params, "macs": card.macs_720p,
                      "metrics": metrics, "latency": latency, "train": train})
         if not args.no_write:
