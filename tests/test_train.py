@@ -306,6 +306,54 @@ def test_train_init_fine_tunes_from_earlier_weights(shared_data, tmp_path):
         _run(_tiny_recipe(shared_data, **{"train.init": str(tmp_path / "other.safetensors")}), tmp_path / "o")
 
 
+class TinyBN(Tiny):
+    """Tiny with a BatchNorm after its first conv (as the zoo's inverted-residual blocks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU6())
+
+
+def test_recalibrate_bn_gives_the_plain_average_statistics():
+    from edgedeblur.train import has_batchnorm, recalibrate_bn
+
+    net = TinyBN()
+    assert has_batchnorm(net) and not has_batchnorm(Tiny())
+    rng = np.random.default_rng(0)
+    batches = [rng.random((2, 3, 12, 12), dtype=np.float32) * (i + 1) for i in range(3)]
+    net.body[1].running_mean.fill_(5.0)  # stale statistics, as the EMA copy carries
+    assert recalibrate_bn(net, iter(batches)) == 3
+    conv = net.body[0]
+    with torch.no_grad():
+        feats = [conv(torch.from_numpy(b)) for b in batches]
+    mean = torch.stack([f.mean(dim=(0, 2, 3)) for f in feats]).mean(0)
+    var = torch.stack([f.var(dim=(0, 2, 3), unbiased=True) for f in feats]).mean(0)
+    bn = net.body[1]
+    assert torch.allclose(bn.running_mean, mean, atol=1e-5)
+    assert torch.allclose(bn.running_var, var, atol=1e-5)
+    assert bn.momentum == 0.1 and not net.training and not bn.training
+
+
+def test_run_ends_with_bn_recalibration_and_records_it(shared_data, tmp_path):
+    from edgedeblur.train import train
+
+    recipe = _tiny_recipe(shared_data, **{"train.bn_recal": 4})
+    torch.manual_seed(0)
+    res = train(recipe, tmp_path / "bn", model=TinyBN(), show_progress=False)
+    summary = json.loads((tmp_path / "bn/summary.json").read_text())
+    rec = summary["bn_recal"]
+    assert rec["batches"] == 4 and rec["val_psnr_after"] == res.final_val_psnr
+    assert math.isfinite(rec["val_psnr_before"])
+    # the shipped statistics are the recomputed ones, not the raw model's last batches
+    w = _weights(res.weights)
+    ck = _weights(tmp_path / "bn/checkpoint/model.safetensors")
+    assert not torch.allclose(w["body.1.running_mean"], ck["body.1.running_mean"])
+    # off: no record, and nets without BN never get one
+    torch.manual_seed(0)
+    train(_tiny_recipe(shared_data, **{"train.bn_recal": 0}), tmp_path / "off", model=TinyBN(), show_progress=False)
+    assert json.loads((tmp_path / "off/summary.json").read_text())["bn_recal"] is None
+
+
 @pytest.mark.parametrize("kind", ["ragan_ls", "wgan_gp"])
 def test_gan_steps_run_and_save_the_discriminator(shared_data, tmp_path, kind):
     recipe = _tiny_recipe(shared_data, **{"data.crop": 32, "loss.adv": 0.01, "gan.kind": kind,

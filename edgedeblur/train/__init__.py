@@ -35,7 +35,7 @@ from ._recipe import (
     recipe_path,
     validate_recipe,
 )
-from ._trainer import TrainResult, lr_factor, psnr, train
+from ._trainer import TrainResult, has_batchnorm, lr_factor, psnr, recalibrate_bn, train
 
 __all__ = [
     "DEFAULTS",
@@ -69,4 +69,6 @@ __all__ = [
     "load_weights",
     "save_checkpoint",
     "load_checkpoint",
+    "recalibrate_bn",
+    "has_batchnorm",
 ]

@@ -29,7 +29,7 @@ from ._ema import ModelEMA
 from ._log import RunLog
 from ._losses import ADVERSARIAL, PixelLoss, gradient_penalty
 
-__all__ = ["train", "TrainResult", "lr_factor", "psnr"]
+__all__ = ["train", "TrainResult", "lr_factor", "psnr", "recalibrate_bn", "has_batchnorm"]
 
 
 @dataclass
@@ -264,20 +264,66 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
     if bar is not None:
         bar.close()
 
+    recal: dict[str, Any] | None = None
+    if int(tcfg["bn_recal"]) and has_batchnorm(ema.module):
+        before = _validate(ema.module, val, device)
+        # a stream of its own seed: the same distribution as training, batches no step trains on
+        recal_stream = PairStream(cfg["data"], seed=int(tcfg["seed"]) + _RECAL_SEED_OFFSET)
+        recalibrate_bn(ema.module, (recal_stream.batch(i)[0] for i in range(int(tcfg["bn_recal"]))), device)
+        last_val = None  # validated again below, with the recomputed statistics
+        recal = {"batches": int(tcfg["bn_recal"]), "val_psnr_before": before}
     if last_val is None or stopped_by == "time":
         last_val = _validate(ema.module, val, device)
         if last_val is not None:
             best = last_val if best is None else max(best, last_val)
             log.add({"step": step, "seconds": seconds(), "val_psnr": last_val})
+    if recal is not None:
+        recal["val_psnr_after"] = last_val
     checkpoint()
     log.plot()
     shipped = str(_ship_path(name)) if cfg["checkpoint"]["ship"] else None
     result = TrainResult(run_dir=str(run_dir), model=name, steps=step, seconds=round(seconds(), 1),
                          stopped_by=stopped_by, cpu_seconds=round(cpu_seconds(), 1), final_val_psnr=last_val, best_val_psnr=best,
                          weights=str(run_dir / "weights.safetensors"), shipped=shipped)
-    log.write_summary({**asdict(result), "recipe": copy.deepcopy(cfg), "device": str(device),
+    log.write_summary({**asdict(result), "bn_recal": recal, "recipe": copy.deepcopy(cfg), "device": str(device),
                        "threads": torch.get_num_threads(), "torch": torch.__version__})
     return result
+
+
+_RECAL_SEED_OFFSET = 1_000_003
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    """Whether ``model`` has BatchNorm layers (whose running statistics matter at inference)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, inputs: Any, device: torch.device | str = "cpu") -> int:
+    """Recompute every BatchNorm's running mean/variance as the plain average over ``inputs``.
+
+    ``inputs`` yields NCHW float32 numpy batches. Only the BN layers run in train mode (so the
+    rest of the net behaves as at inference); the model is left in eval mode. Returns the number
+    of batches used. This is "precise BN": the statistics then belong to the weights being
+    shipped, not to the raw weights of the last few training steps.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    model.eval()
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over every batch seen
+        m.train()
+    n = 0
+    try:
+        for batch in inputs:
+            model(torch.from_numpy(np.ascontiguousarray(batch, np.float32)).to(device))
+            n += 1
+    finally:
+        for m, mom in zip(bns, momenta, strict=True):
+            m.momentum = mom
+        model.eval()
+    return n
 
 
 def _init_weights(model: nn.Module, name: str, init: str) -> None:
