@@ -79,6 +79,10 @@ def proxy_recipe(task: str, config: ProxyConfig, *, data_root: str | None = None
         ("log.every", max(1, steps // 10)),
         ("checkpoint.every", steps),
         ("checkpoint.ship", False),
+        # BatchNorm statistics re-estimated for the final EMA weights (see train.bn_recal): without
+        # it the score carries the raw model's last ~10 batches, noise of the order of the
+        # differences between candidates. Forward passes only: about a third of a step each.
+        ("train.bn_recal", min(200, max(50, steps // 5))),
     ]
     if data_root is not None:
         overrides.append(("data.root", str(data_root)))
