@@ -241,3 +241,33 @@ def test_unknown_strategy_is_refused_before_any_work(tmp_path: Path, profile: Pa
     with pytest.raises(ConfigError, match="strategy") as err:
         run_search("deblur", profile, 10.0, 2, tmp_path / "s", strategy="random", **TINY)
     assert "evolution" in str(err.value) and not (tmp_path / "s").exists()
+
+
+def test_heldout_score_scores_whole_photos_at_the_benchmark_setting(shared_data: Path) -> None:
+    import math
+
+    import torch
+
+    from edgedeblur.nas._proxy import heldout_score, proxy_recipe
+    from edgedeblur.train import psnr, validation_pairs
+
+    class Identity(torch.nn.Module):
+        pad_multiple = 1
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+    data = proxy_recipe("denoise", ProxyConfig(steps=2, val_images=2), data_root=str(shared_data))["data"]
+    crops = validation_pairs(data)
+    assert all(c.shape[-2:] == (data["val_crop"], data["val_crop"]) for _, c in crops)
+    score = heldout_score(Identity(), "denoise", data)
+    # the identity's score is the noisy input's PSNR: AWGN sigma 25 (20.17 dB before clipping)
+    assert 19.5 < score < 21.5, score
+    from edgedeblur.degrade import paper_awgn
+
+    whole = validation_pairs(data, crop=0, degradation=paper_awgn(25), seed=2024)
+    assert all(c.shape[-2] > data["val_crop"] and c.shape[-1] > data["val_crop"] for _, c in whole)
+    expected = sum(float(psnr(torch.from_numpy(d), torch.from_numpy(c))) for d, c in whole) / len(whole)
+    assert math.isclose(score, expected, abs_tol=1e-6)
+    with pytest.raises(ConfigError, match="unknown proxy score"):
+        ProxyConfig(score="loss")

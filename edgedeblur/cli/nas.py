@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proxy-batch", type=int, default=8, help="proxy training batch size (default 8)")
     p.add_argument("--proxy-device", choices=("cpu", "cuda", "auto"), default="cpu",
                    help="where proxy runs train (default cpu: deterministic, CPU time comparable)")
+    p.add_argument("--proxy-score", choices=("heldout", "val"), default="heldout",
+                   help="what ranks candidates (default heldout: PSNR on the whole held-out validation"
+                        " photos under the task's fixed benchmark-style degradation; val: the trainer's"
+                        " own validation crops, which misranked denoisers, docs/nas.md)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every proxy run (default 0)")
     p.add_argument("--strategy", choices=("evolution", "nsga2"), default="evolution",
                    help="evolution (default): mutate the best recent nets within the budget, zoo references "
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                         proxy_steps=args.proxy_steps, seed=args.seed, include_zoo=not args.no_zoo,
                         progress=not args.quiet, data_root=args.data_root, strategy=args.strategy,
                         proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch,
-                                          device=args.proxy_device))
+                                          device=args.proxy_device, score=args.proxy_score))
     stream = sys.stderr
     counts: dict[str, int] = {}
     for r in result.records:

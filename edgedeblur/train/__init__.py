@@ -35,7 +35,15 @@ from ._recipe import (
     recipe_path,
     validate_recipe,
 )
-from ._trainer import TrainResult, has_batchnorm, lr_factor, psnr, recalibrate_bn, train
+from ._trainer import (
+    TrainResult,
+    has_batchnorm,
+    lr_factor,
+    psnr,
+    recalibrate_bn,
+    train,
+    validation_psnr,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -71,4 +79,5 @@ __all__ = [
     "load_checkpoint",
     "recalibrate_bn",
     "has_batchnorm",
+    "validation_psnr",
 ]

@@ -213,23 +213,29 @@ def _margin(specs: Sequence[Any]) -> int:
     return min(32, largest // 2 + 1) if largest else 0
 
 
-def validation_pairs(data: Mapping[str, Any], *, seed: int = 12345) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Fixed (degraded, clean) centre crops of the held-out validation images, NCHW (1 x 3 x h x w)."""
+def validation_pairs(data: Mapping[str, Any], *, seed: int = 12345, crop: int | None = None,
+                     degradation: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fixed (degraded, clean) centre crops of the held-out validation images, NCHW (1 x 3 x h x w).
+
+    ``crop`` overrides ``data.val_crop`` (0: whole images); ``degradation`` (a spec of
+    :mod:`edgedeblur.degrade`) replaces the per-image draw from the recipe's degradations, e.g.
+    ``paper_awgn(25)`` to score as the denoising benchmarks do.
+    """
     from ..degrade import degrade
 
     root = data_root(data.get("root"))
     _, val_files = _split_files(root, int(data["val_images"]))
     specs, probs = build_degradations(data["degradations"])
-    size = int(data["val_crop"])
+    size = int(data["val_crop"] if crop is None else crop)
     pairs = []
     for i, path in enumerate(val_files):
         img = _rgb(read_image(path))
         h, w = img.shape[:2]
-        s = min(size, h, w)
-        y, x = (h - s) // 2, (w - s) // 2
-        clean = np.ascontiguousarray(img[y:y + s, x:x + s])
+        sh, sw = (min(size, h), min(size, w)) if size else (h, w)
+        y, x = (h - sh) // 2, (w - sw) // 2
+        clean = np.ascontiguousarray(img[y:y + sh, x:x + sw])
         rng = np.random.default_rng([seed, i])
-        spec = specs[int(rng.choice(len(specs), p=probs))]
+        spec = degradation if degradation is not None else specs[int(rng.choice(len(specs), p=probs))]
         degraded = degrade(clean, spec, rng).degraded
         pairs.append((degraded.transpose(2, 0, 1)[None].astype(np.float32),
                       clean.transpose(2, 0, 1)[None].astype(np.float32)))

@@ -29,7 +29,7 @@ from ._ema import ModelEMA
 from ._log import RunLog
 from ._losses import ADVERSARIAL, PixelLoss, gradient_penalty
 
-__all__ = ["train", "TrainResult", "lr_factor", "psnr", "recalibrate_bn", "has_batchnorm"]
+__all__ = ["train", "TrainResult", "lr_factor", "psnr", "recalibrate_bn", "has_batchnorm", "validation_psnr"]
 
 
 @dataclass
@@ -94,6 +94,13 @@ class _Plateau:
             self.bad += 1
             if self.bad >= 3:
                 self.scale, self.bad = self.scale * 0.5, 0
+
+
+@torch.no_grad()
+def validation_psnr(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]],
+                    device: torch.device | str = "cpu") -> float | None:
+    """Mean PSNR (dB) of ``model`` on (degraded, clean) NCHW pairs, reflect-padded to its multiple."""
+    return _validate(model, pairs, torch.device(device))
 
 
 @torch.no_grad()
