@@ -70,19 +70,16 @@ def prepare(name: str, inputs: torch.Tensor) -> tuple[nn.Module, str]:
 
     if zoo.weights_path(name).is_file():
         return zoo.create_model(name).to_deploy(), "trained"
+    from edgedeblur.train import recalibrate_bn
+
     torch.manual_seed(0)
     model = zoo.create_model(name, pretrained=False)
     for mod in model.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            mod.reset_running_stats()
-            mod.momentum = None  # cumulative average over the calibration batches
         for pname in ("beta", "gamma"):
             if isinstance(getattr(mod, pname, None), nn.Parameter):
                 nn.init.ones_(getattr(mod, pname))
-    model.train()
-    with torch.no_grad():
-        for batch in inputs.split(4):
-            model(batch)
+    # BN statistics: the plain average over the calibration batches (the trainer's precise BN)
+    recalibrate_bn(model, (batch.numpy() for batch in inputs.split(4)))
     return model.to_deploy(), "random init, BN recalibrated on the patches"
 
 
