@@ -128,8 +128,9 @@ def proxy_train(genome: dict[str, Any], task: str, *, steps: int = 300, crop: in
     Returns ``{val_psnr, steps, cpu_seconds, seconds, params, macs_720p, run_dir, diverged}``.
     ``val_psnr`` is the ranking score of the EMA model (BN statistics re-estimated): by default
     :func:`heldout_score`, with ``ProxyConfig(score="val")`` the trainer's validation PSNR, which
-    is always returned as ``trainer_val_psnr`` too (``None`` when the run diverged). The run folder keeps the EMA weights, log and summary; the resumable
-    checkpoint (optimizer state) is deleted unless ``keep_checkpoint``.
+    is always returned as ``trainer_val_psnr`` too (``None`` when the run diverged). The run
+    folder keeps the EMA weights, log and summary; the resumable checkpoint (optimizer state) is
+    deleted unless ``keep_checkpoint``.
     """
     config = ProxyConfig(steps=steps, crop=crop, batch=batch, seed=seed, val_images=val_images,
                          val_crop=val_crop)
