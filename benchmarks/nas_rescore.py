@@ -35,8 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from edgedeblur.models import create_model
     from edgedeblur.nas._proxy import ProxyConfig, heldout_score, proxy_recipe
-    from edgedeblur.train import PairStream, load_weights, recalibrate_bn
-    from edgedeblur.train._trainer import _RECAL_SEED_OFFSET
+    from edgedeblur.train import load_weights, recalibrate_bn_for_recipe
 
     torch.set_num_threads(1)
     trials = args.search / "trials.csv"
@@ -51,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         net = create_model(f"nasunet_{args.task}", pretrained=False, genome=json.loads(r["genome"]))
         net.load_state_dict(load_weights(runs[0] / "weights.safetensors"))
-        stream = PairStream(recipe["data"], seed=int(recipe["train"]["seed"]) + _RECAL_SEED_OFFSET)
-        recalibrate_bn(net, (stream.batch(i)[0] for i in range(args.bn_batches)))
+        recalibrate_bn_for_recipe(net, recipe, args.bn_batches)
         score = heldout_score(net.eval(), args.task, recipe["data"])
         rows.append({"trial": int(r["number"]), "key": r["key"], "zoo": r["zoo"] or None,
                      "latency_ms": round(float(r["latency_ms"]), 3), "params": int(r["params"]),

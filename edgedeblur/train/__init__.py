@@ -41,6 +41,7 @@ from ._trainer import (
     lr_factor,
     psnr,
     recalibrate_bn,
+    recalibrate_bn_for_recipe,
     train,
     validation_psnr,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "recalibrate_bn",
+    "recalibrate_bn_for_recipe",
     "has_batchnorm",
     "validation_psnr",
 ]

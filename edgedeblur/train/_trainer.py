@@ -29,7 +29,8 @@ from ._ema import ModelEMA
 from ._log import RunLog
 from ._losses import ADVERSARIAL, PixelLoss, gradient_penalty
 
-__all__ = ["train", "TrainResult", "lr_factor", "psnr", "recalibrate_bn", "has_batchnorm", "validation_psnr"]
+__all__ = ["train", "TrainResult", "lr_factor", "psnr", "recalibrate_bn", "recalibrate_bn_for_recipe", "has_batchnorm",
+           "validation_psnr"]
 
 
 @dataclass
@@ -96,14 +97,11 @@ class _Plateau:
                 self.scale, self.bad = self.scale * 0.5, 0
 
 
+@torch.no_grad()
 def validation_psnr(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]],
                     device: torch.device | str = "cpu") -> float | None:
     """Mean PSNR (dB) of ``model`` on (degraded, clean) NCHW pairs, reflect-padded to its multiple."""
-    return _validate(model, pairs, torch.device(device))
-
-
-@torch.no_grad()
-def _validate(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]], device: torch.device) -> float | None:
+    device = torch.device(device)
     if not pairs:
         return None
     mult = int(getattr(model, "pad_multiple", 1))
@@ -253,7 +251,7 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
             row = {"step": step, "seconds": seconds(), "lr": opt.param_groups[0]["lr"],
                    "loss": float(loss.detach()), "d_loss": d_loss_value, **parts}
         if step % cfg["val"]["every"] == 0 or step == total:
-            last_val = _validate(ema.module, val, device)
+            last_val = validation_psnr(ema.module, val, device)
             if last_val is not None:
                 best = last_val if best is None else max(best, last_val)
                 plateau.observe(last_val)
@@ -272,17 +270,12 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
 
     recal: dict[str, Any] | None = None
     if int(tcfg["bn_recal"]) and has_batchnorm(ema.module):
-        before = _validate(ema.module, val, device)
-        # a stream of its own seed: the same distribution and crop size as training, batches no
-        # step trains on. The crop matters: the coarse levels of a U-Net see mostly padding in
-        # small crops, and statistics from 64 px crops cost a 96 px-trained mnv2unet_m 0.5 dB on
-        # whole photos where its own 96 px crops gained 0.13 dB.
-        recal_stream = PairStream(cfg["data"], seed=int(tcfg["seed"]) + _RECAL_SEED_OFFSET)
-        recalibrate_bn(ema.module, (recal_stream.batch(i)[0] for i in range(int(tcfg["bn_recal"]))), device)
+        before = validation_psnr(ema.module, val, device)
+        recalibrate_bn_for_recipe(ema.module, cfg, device=device)
         last_val = None  # validated again below, with the recomputed statistics
         recal = {"batches": int(tcfg["bn_recal"]), "val_psnr_before": before}
     if last_val is None or stopped_by == "time":
-        last_val = _validate(ema.module, val, device)
+        last_val = validation_psnr(ema.module, val, device)
         if last_val is not None:
             best = last_val if best is None else max(best, last_val)
             log.add({"step": step, "seconds": seconds(), "val_psnr": last_val})
@@ -333,6 +326,21 @@ def recalibrate_bn(model: nn.Module, inputs: Any, device: torch.device | str = "
             m.momentum = mom
         model.eval()
     return n
+
+
+def recalibrate_bn_for_recipe(model: nn.Module, recipe: dict[str, Any], batches: int | None = None,
+                              device: torch.device | str = "cpu") -> int:
+    """:func:`recalibrate_bn` over ``batches`` (default ``train.bn_recal``) batches of ``recipe``'s
+    data, as the trainer does at the end of a run.
+
+    The batches come from a stream of their own seed: the same distribution and crop size as
+    training, batches no step trains on. The crop matters: the coarse levels of a U-Net see
+    mostly padding in small crops, and statistics from 64 px crops cost a 96 px-trained
+    mnv2unet_m 0.5 dB on whole photos where its own 96 px crops gained 0.13 dB.
+    """
+    n = int(recipe["train"]["bn_recal"] if batches is None else batches)
+    stream = PairStream(recipe["data"], seed=int(recipe["train"]["seed"]) + _RECAL_SEED_OFFSET)
+    return recalibrate_bn(model, (stream.batch(i)[0] for i in range(n)), device)
 
 
 def _init_weights(model: nn.Module, name: str, init: str) -> None:
