@@ -14,6 +14,9 @@ Benchmarks (all images from ../shared/data/eval, never used in training):
   convolution in sRGB) + Gaussian noise sigma 2.55, float, unclipped. Wiener gets the true
   kernel and sigma (oracle); the zoo models are blind.
 
+The default denoiser is also measured with the runtime's x8 geometric self-ensemble
+(``--ensemble``, :mod:`edgedeblur.runtime.ensemble`): same weights, 8 passes, 8x the MACs.
+
 Plus parameters, MACs per 1280x720 frame, and the median CPU latency of the PyTorch deploy
 model on one 720p frame (``--threads`` torch threads, ``--runs`` timed runs after a warm-up),
 with its ratio to mnv2unet_s measured in the same process. Each model is evaluated in this one
@@ -36,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
 DOC = REPO / "docs" / "zoo_results.md"
+ENSEMBLE_PASSES = 8  # the --ensemble row: all 8 orientations
 PUBLISHED_CBSD68 = {  # README of the shared data: sigma 15 / 25 / 50
     "CBM3D": (33.52, 30.71, 27.38), "DnCNN": (33.90, 31.24, 27.95), "FFDNet": (33.87, 31.21, 27.96),
 }
@@ -102,8 +106,9 @@ def deblur_spec():
     return parse_degradation(noise="gaussian:sigma=2.55", linear=False, clip=False, quantize=False)
 
 
-def evaluate_model(name: str, task: str, args: argparse.Namespace) -> dict[str, dict]:
-    """All benchmark numbers of one zoo model (or of 'wiener')."""
+def evaluate_model(name: str, task: str, args: argparse.Namespace, passes: int = 1) -> dict[str, dict]:
+    """All benchmark numbers of one zoo model (or of 'wiener'); ``passes`` > 1: with the
+    self-ensemble, on the denoising benchmarks only."""
     from edgedeblur.degrade import paper_awgn
 
     if name == "wiener":
@@ -113,7 +118,7 @@ def evaluate_model(name: str, task: str, args: argparse.Namespace) -> dict[str, 
     else:
         from edgedeblur.models import create_method
 
-        method = create_method(name)
+        method = create_method(name, self_ensemble=passes)
     out: dict[str, dict] = {}
     cbsd, bsd, levin = DATA / "eval/cbsd68", DATA / "eval/bsd68", DATA / "kernels/levin09"
     if name != "wiener":
@@ -125,12 +130,14 @@ def evaluate_model(name: str, task: str, args: argparse.Namespace) -> dict[str, 
         if task == "denoise":
             out["bsd68_sigma25"] = _eval(method, bsd, paper_awgn(25), limit=args.denoise_limit)
             print(f"  {name} bsd68 sigma 25: {out['bsd68_sigma25']['psnr']:.2f} dB", flush=True)
+    if passes > 1:
+        return out
     out["levin8_cbsd68"] = _eval(method, cbsd, deblur_spec(), kernels=levin, limit=args.deblur_limit)
     print(f"  {name} levin x cbsd68: {out['levin8_cbsd68']['psnr']:.2f} dB", flush=True)
     return out
 
 
-def cached_metrics(name: str, task: str, args: argparse.Namespace) -> dict[str, dict] | None:
+def cached_metrics(name: str, task: str, args: argparse.Namespace, passes: int = 1) -> dict[str, dict] | None:
     """evaluate_model, cached in --cache keyed by the weights' sha256 and the protocol options,
     so re-rendering the page after one more model is trained does not re-run the others."""
     from edgedeblur.models import weights_path
@@ -139,7 +146,9 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace) -> dict[str, 
            "deblur_limit": args.deblur_limit, "denoise_limit": args.denoise_limit, "version": 1}
     if task != "denoise":
         key["cross_limit"] = args.cross_limit
-    path = args.cache / f"{name}.json"
+    if passes > 1:
+        key["self_ensemble"] = passes
+    path = args.cache / (f"{name}.json" if passes == 1 else f"{name}_x{passes}.json")
     if path.is_file() and not args.no_cache:
         data = json.loads(path.read_text())
         if data.get("key") == key:
@@ -147,7 +156,7 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace) -> dict[str, 
             return data["metrics"]
     if args.cached_only:
         return None
-    metrics = evaluate_model(name, task, args)
+    metrics = evaluate_model(name, task, args, passes)
     args.cache.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"key": key, "metrics": metrics}, indent=2))
     return metrics
@@ -268,7 +277,9 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
             continue
         cells = [_cell(m.get(k)) for k in ("cbsd68_sigma15", "cbsd68_sigma25", "cbsd68_sigma50", "bsd68_sigma25")]
         lines.append(f"| {r['name']} | {r['params'] / 1e6:.3f} M | {r['macs'] / 1e9:.2f} | "
-                     f"{r['macs'] / dncnn[1]:.3f}x | " + " | ".join(cells) + f" | {_train_cell(r['train'])} |")
+                     f"{r['macs'] / dncnn[1]:.3f}x | " + " | ".join(cells) + " | "
+                     + (f"same weights, {ENSEMBLE_PASSES} passes" if r.get("ensemble") else _train_cell(r["train"]))
+                     + " |")
     for ref, (s15, s25, s50) in PUBLISHED_CBSD68.items():
         bsd = PUBLISHED_BSD68_25.get(ref, PUBLISHED_BSD68_25.get("BM3D") if ref == "CBM3D" else None)
         macs = f"{dncnn[1] / 1e9:.0f}" if ref == "DnCNN" else "-"
@@ -281,6 +292,12 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         ins = ", ".join(f"{k.replace('_', ' ')} {v['input_psnr']:.2f}" for k, v in r["metrics"].items()
                         if k != "levin8_cbsd68")
         lines += ["", f"Noisy inputs (dB): {ins}."]
+    if any(r.get("ensemble") for r in rows):
+        lines += ["", f"'+ x{ENSEMBLE_PASSES} self-ensemble': the same weights run on the {ENSEMBLE_PASSES} flips"
+                  " and rotations of each image, each result turned back and averaged"
+                  f" (`-O self_ensemble={ENSEMBLE_PASSES}` in edge-deblur / edge-eval, `load(...,"
+                  f" self_ensemble={ENSEMBLE_PASSES})` in the runtime): {ENSEMBLE_PASSES}x the MACs and the"
+                  " latency, for offline photos rather than video."]
     lines += ["", "BSD68 is grey: the zoo models are RGB, so the grey image is replicated to 3 channels"
               " and the output averaged (`edgedeblur.models.create_method`). Its noise is then identical"
               " in the 3 channels. The models trained since 2026-11-30 saw such grey samples (the"
@@ -324,7 +341,7 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
     ]
     base = next((r["latency"] for r in rows if r["name"] == LATENCY_BASELINE), None)
     for r in rows:
-        if r["name"] == "wiener":
+        if r["name"] == "wiener" or r.get("ensemble"):
             continue
         ratio = f"{r['latency'] / base:.2f}x" if base else "-"
         m = r["metrics"]
@@ -376,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the run folder that made MODEL's shipped weights, when it is not runs-dir/MODEL"
                         " (e.g. mnv2unet_m_denoise=runs/mnv2unet_m_denoise_finetune); its train.init chain"
                         " of earlier stages is followed")
+    p.add_argument("--ensemble", default="mnv2unet_m_denoise", metavar="MODEL",
+                   help="denoiser also measured with the x8 self-ensemble (default: the default denoiser;"
+                        " '' for none)")
     p.add_argument("--no-write", action="store_true", help="print only; do not write the docs page and cards")
     p.add_argument("--cache", type=Path, default=REPO / "runs" / "zoo_eval_cache",
                    help="per-model metric cache, keyed by the weights' sha256 (git-ignored)")
@@ -401,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
             cached_metrics(name, get_card(name).task, args)
         if not args.no_wiener:
             cached_metrics("wiener", "deblur", args)
+        if args.ensemble:
+            cached_metrics(args.ensemble, "denoise", args, ENSEMBLE_PASSES)
         return 0
     runs = {}
     for item in args.run:
@@ -426,6 +448,11 @@ def main(argv: list[str] | None = None) -> int:
                      "metrics": metrics, "latency": latency, "train": train})
         if not args.no_write:
             write_card(name, metrics, latency, train)
+    base_row = next((r for r in rows if r["name"] == args.ensemble), None)
+    ensembled = cached_metrics(args.ensemble, "denoise", args, ENSEMBLE_PASSES) if base_row else None
+    if ensembled:  # same weights, N passes: N x the MACs; no latency row (N x the model's)
+        rows.append({**base_row, "name": f"{args.ensemble} + x{ENSEMBLE_PASSES} self-ensemble",
+                     "macs": base_row["macs"] * ENSEMBLE_PASSES, "metrics": ensembled, "ensemble": True})
     wiener = None if args.no_wiener else cached_metrics("wiener", "deblur", args)
     if wiener:
         rows.append({"name": "wiener", "task": "deblur", "params": 0, "macs": 0, "latency": float("nan"),

@@ -66,15 +66,20 @@ class ModelMethod:
     ``tile``: ``None`` runs the whole image, except above ``AUTO_TILE_PIXELS`` where 512-pixel
     tiles with 32-pixel blended overlap are used (the runtime runner's streaming tiler);
     ``0`` never tiles; a positive value (a multiple of ``pad_multiple``) always tiles.
+    ``self_ensemble`` (1, 2, 4 or 8) averages that many flipped/rotated passes
+    (:mod:`edgedeblur.runtime.ensemble`, the runtime's own, so both paths agree).
     """
 
     needs_kernel = False
     needs_sigma = False
 
     def __init__(self, model: Any, name: str, device: str = "cpu", tile: int | None = None,
-                 overlap: int = AUTO_OVERLAP) -> None:
+                 overlap: int = AUTO_OVERLAP, self_ensemble: int = 1) -> None:
         import torch
 
+        from ..runtime.ensemble import check_passes
+
+        self.self_ensemble = check_passes(self_ensemble)
         self.name = name
         self.device = torch.device(device)
         self.model = model.to_deploy().to(self.device) if hasattr(model, "to_deploy") else model.eval()
@@ -112,6 +117,13 @@ class ModelMethod:
         """
         del kernel, sigma
         image = _check_image(image)
+        if self.self_ensemble > 1:
+            from ..runtime.ensemble import self_ensemble
+
+            return self_ensemble(self._restore_once, image, self.self_ensemble)
+        return self._restore_once(image)
+
+    def _restore_once(self, image: np.ndarray) -> np.ndarray:
         grey = image.ndim == 2
         rgb = np.repeat(image[:, :, None], 3, axis=2) if grey else image
         rgb = np.ascontiguousarray(rgb, dtype=np.float32)
@@ -131,8 +143,8 @@ class ModelMethod:
 
 
 def create_method(name: str, device: str = "cpu", pretrained: bool = True,
-                  tile: int | None = None, overlap: int = AUTO_OVERLAP) -> ModelMethod:
+                  tile: int | None = None, overlap: int = AUTO_OVERLAP, self_ensemble: int = 1) -> ModelMethod:
     """The trained zoo model ``name`` as a method (``pretrained=False`` only for tests/timing)."""
     from ._registry import create_model
 
-    return ModelMethod(create_model(name, pretrained=pretrained), name, device, tile, overlap)
+    return ModelMethod(create_model(name, pretrained=pretrained), name, device, tile, overlap, self_ensemble)

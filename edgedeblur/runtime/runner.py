@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ArtifactError, ConfigError, InvalidInputError
 from ..io import from_float, to_float
 from .backends import BACKEND_FORMATS, DEFAULT_BACKEND, BackendInfo, check_name, create_backend
+from .ensemble import check_passes, self_ensemble
 from .manifest import Manifest, TensorSpec
 from .tiling import run_tiled
 
@@ -42,7 +43,8 @@ def load(
 
     The sha256 in the manifest is checked first (a tampered or truncated file is refused), then
     the backend loads the file and its input shape/dtype are compared with the manifest.
-    ``options`` go to :class:`Runner` (``tile``, ``overlap``, ``max_pixels``, ``batch``).
+    ``options`` go to :class:`Runner` (``tile``, ``overlap``, ``max_pixels``, ``batch``,
+    ``self_ensemble``).
     """
     manifest = Manifest.read(artifact_or_manifest)
     name = check_name("backend", backend, BACKEND_FORMATS) or manifest.preferred_backend \
@@ -90,7 +92,11 @@ def _check_against_model(manifest: Manifest, details: dict) -> None:
 
 
 class Runner:
-    """Restore images with an exported model; see the module docstring for the steps."""
+    """Restore images with an exported model; see the module docstring for the steps.
+
+    ``self_ensemble`` (1, 2, 4 or 8): restore that many flipped/rotated copies and average them
+    (:mod:`edgedeblur.runtime.ensemble`), for that many times the compute.
+    """
 
     needs_kernel = False
     needs_sigma = False
@@ -104,9 +110,11 @@ class Runner:
         overlap: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         batch: int | None = None,
+        self_ensemble: int = 1,
         load_seconds: float = 0.0,
     ) -> None:
         self.manifest = manifest
+        self.self_ensemble = check_passes(self_ensemble)
         self.backend = backend
         self.load_seconds = load_seconds
         self.input: TensorSpec = manifest.input
@@ -199,6 +207,13 @@ class Runner:
         are blind.
         """
         image = _check_image(image)
+        if self.self_ensemble > 1:
+            # average in float: the mean of rounded uint8 outputs would lose the gain
+            mean = self_ensemble(self._restore_once, to_float(image), self.self_ensemble)
+            return _float_to(mean, image.dtype)
+        return self._restore_once(image)
+
+    def _restore_once(self, image: np.ndarray) -> np.ndarray:
         model_c = self.input.channels
         if image.ndim == 2:
             planes = [image[..., None]]
