@@ -235,6 +235,12 @@ def test_evolution_children_fit_the_budget_and_are_new() -> None:
     records = [Rec(m, 30.0, 20.0), Rec(xs, 25.0, 5.0), Rec(parent, None, 5.0)]
     assert select_parent(records, 10.0, rng) == xs
     assert select_parent([], 10.0, rng) == parent  # nothing yet: start from the zoo's default
+    # nothing fits yet: walk toward the budget from the fastest scored net
+    assert select_parent(records, 4.0, rng) == xs
+    # a budget no single mutation reaches: the fastest redraw, never a slower one than needed
+    tight = 20.0  # below any net one or two genes from mnv2unet_s (toy latency 444)
+    child = propose_child(parent, predict, tight, {genome_key(parent)}, np.random.default_rng(1))
+    assert tight < predict(child) < predict(parent)
 
 
 def test_unknown_strategy_is_refused_before_any_work(tmp_path: Path, profile: Path) -> None:
