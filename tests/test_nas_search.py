@@ -105,6 +105,34 @@ def test_resume_runs_exactly_the_missing_trials(searched: dict, zoo_ms: dict) ->
     assert third.new_trials == 0 and len(third.records) == 3
 
 
+def test_warm_start_imports_trained_candidates_free_and_checks_the_protocol(
+        searched: dict, zoo_ms: dict, tmp_path: Path, shared_data: Path) -> None:
+    donor = searched["second"]
+    budget = zoo_ms["xs"] + 0.01  # another budget: only the imported xs fits
+    out = tmp_path / "warm"
+    result = run_search("deblur", donor.profile["path"], budget, 1, out, include_zoo=False,
+                        warm_start=[searched["out"]], data_root=str(shared_data), **TINY)
+    imported = [r for r in result.records if r.status == "imported"]
+    assert [r.key for r in imported] == [r.key for r in donor.records]
+    assert [r.psnr for r in imported] == [r.psnr for r in donor.records]  # results, not retrained
+    assert all(r.cpu_seconds == 0.0 for r in imported) and len(list((out / "proxy").iterdir())) == 1
+    assert [r.feasible for r in imported] == [True, False, False]  # re-judged at this budget
+    assert result.new_trials == 1  # imports do not count towards --trials
+    trained = [r for r in result.records if r.status == "complete"]
+    assert len(trained) == 1 and trained[0].latency_ms <= budget
+    # resuming imports nothing twice
+    again = run_search("deblur", donor.profile["path"], budget, 1, out, include_zoo=False,
+                       warm_start=[searched["out"]], **TINY)
+    assert again.new_trials == 0 and len(again.records) == len(result.records)
+    # another proxy protocol: its results mean something else
+    with pytest.raises(ConfigError, match="warm-start search ran with another proxy"):
+        run_search("deblur", donor.profile["path"], budget, 1, tmp_path / "other", include_zoo=False,
+                   warm_start=[searched["out"]], **{**TINY, "proxy_steps": 4})
+    with pytest.raises(ConfigError, match="no edge-nas search"):
+        run_search("deblur", donor.profile["path"], budget, 1, tmp_path / "other2", include_zoo=False,
+                   warm_start=[tmp_path], **TINY)
+
+
 def test_infeasible_budget_rejects_without_training(tmp_path: Path, profile: Path, zoo_ms: dict) -> None:
     budget = 0.5  # below the profile's 1 ms intercept: nothing can meet it
     result = run_search("denoise", profile, budget, 2, tmp_path, include_zoo=False, attempts_per_trial=3, **TINY)
@@ -237,6 +265,8 @@ def test_evolution_children_fit_the_budget_and_are_new() -> None:
     assert select_parent([], 10.0, rng) == parent  # nothing yet: start from the zoo's default
     # nothing fits yet: walk toward the budget from the fastest scored net
     assert select_parent(records, 4.0, rng) == xs
+    # a better net a little over the budget is a parent too (its children must fit)
+    assert select_parent(records, 10.0, rng, slack=2.0) == m
     # a budget no single mutation reaches: the fastest redraw, never a slower one than needed
     tight = 20.0  # below any net one or two genes from mnv2unet_s (toy latency 444)
     child = propose_child(parent, predict, tight, {genome_key(parent)}, np.random.default_rng(1))

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=("evolution", "nsga2"), default="evolution",
                    help="evolution (default): mutate the best recent nets within the budget, zoo references "
                         "first; nsga2: Optuna's NSGA-II over the whole space, the budget as a constraint")
+    p.add_argument("--warm-start", action="append", default=[], type=Path, metavar="DIR",
+                   help="an earlier search folder with the same task, profile and proxy settings "
+                        "(any budget): its trained candidates join this search first, free; repeatable")
     p.add_argument("--no-zoo", action="store_true",
                    help="do not evaluate the hand-designed mnv2unet xs/s/m references first")
     p.add_argument("--data-root", default=None,
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_search(args.task, args.device_profile, args.latency_budget, args.trials, out,
                         proxy_steps=args.proxy_steps, seed=args.seed, include_zoo=not args.no_zoo,
                         progress=not args.quiet, data_root=args.data_root, strategy=args.strategy,
+                        warm_start=args.warm_start,
                         proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch,
                                           device=args.proxy_device, score=args.proxy_score))
     stream = sys.stderr

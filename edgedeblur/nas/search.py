@@ -50,7 +50,7 @@ class TrialRecord:
     genome: dict[str, Any]
     latency_ms: float  # predicted by the device profile
     feasible: bool  # latency_ms <= budget
-    status: str  # complete | cached (same genome trained before) | rejected (too slow) | diverged
+    status: str  # complete | cached (same genome trained before) | rejected (too slow) | diverged | imported
     psnr: float | None = None  # proxy validation PSNR, dB
     params: int | None = None
     macs_720p: int | None = None
@@ -205,7 +205,8 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
                out_dir: str | Path, *, proxy_steps: int = 300, seed: int = 0, include_zoo: bool = True,
                progress: bool = True, proxy: ProxyConfig | None = None, reject_factor: float = 1.5,
                data_root: str | None = None, attempts_per_trial: int = 25, strategy: str = "evolution",
-               on_trial: Callable[[TrialRecord], None] | None = None) -> SearchResult:
+               on_trial: Callable[[TrialRecord], None] | None = None,
+               warm_start: Sequence[str | Path] = ()) -> SearchResult:
     """Search genomes for ``task`` on the profiled device; resumable up to ``trials`` in total.
 
     ``strategy``: ``evolution`` (regularised evolution from the zoo references, children kept
@@ -219,6 +220,9 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
     ``proxy`` sets crop/batch/validation of the proxy protocol (steps and seed always come
     from ``proxy_steps`` and ``seed``). Writes ``out_dir/{study.log, trials.csv, pareto.json,
     pareto.png}`` and one ``proxy/`` run folder per trained candidate.
+
+    ``warm_start``: folders of earlier searches with the same task, profile and proxy protocol;
+    their trained candidates join this one first, free (``_warm_start``).
     """
     _check_args(task, latency_budget_ms, trials)
     if strategy not in STRATEGIES:
@@ -237,8 +241,14 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
     settings = {"task": task, "budget_ms": float(latency_budget_ms), "profile_sha256": profile["sha256"],
                 "proxy": proxy.as_dict(), "reject_factor": float(reject_factor), "seed": int(seed),
                 "strategy": strategy}
+    imported = []
+    if warm_start:
+        from ._warm_start import warm_start_records
+
+        imported = warm_start_records(warm_start, settings)
     records, new = _optuna_search(ctx, settings, trials, include_zoo=include_zoo, progress=progress,
-                                  on_trial=on_trial, max_attempts=max(1, int(attempts_per_trial)) * trials)
+                                  on_trial=on_trial, max_attempts=max(1, int(attempts_per_trial)) * trials,
+                                  imported=imported)
     result = SearchResult(task=task, budget_ms=ctx.budget_ms, trials=trials, out_dir=str(out),
                           profile=profile, proxy={**proxy.as_dict(), "recipe": base_recipe_name(task)},
                           records=records, front=pareto_front(records, ctx.budget_ms), new_trials=new)
@@ -319,7 +329,20 @@ def _enqueue_zoo(study: Any, done: list[TrialRecord]) -> None:
                                 user_attrs={"zoo": f"mnv2unet_{size}"})
 
 
+def _enqueue_imported(study: Any, ctx: SearchContext, imported: list[TrialRecord], done: list[TrialRecord]) -> None:
+    """Warm-start records as waiting trials (once per genome, also across resumes)."""
+    from optuna.trial import TrialState
+
+    have = {r.key for r in done}
+    have |= {t.user_attrs.get("imported") for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    for record in imported:
+        ctx.done.setdefault(record.key, record)  # evaluate_candidate then returns its result
+        if record.key not in have:
+            study.enqueue_trial(_genome_params(record.genome), user_attrs={"imported": record.key})
+
+
 def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
+    from ._warm_start import IMPORTED
     from .space import genome_from_mnv2unet, suggest_genome
 
     def objective(trial: Any) -> tuple[float, float]:
@@ -328,6 +351,8 @@ def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
         if zoo:  # evaluate the reference itself, whatever the parameters decode to
             genome = genome_from_mnv2unet(zoo.rsplit("_", 1)[1])
         record = evaluate_candidate(genome, ctx, number=trial.number, zoo=zoo)
+        if trial.user_attrs.get("imported"):
+            record = replace(record, status=IMPORTED, cpu_seconds=0.0)
         trial.set_user_attr("record", record.as_json())
         trial.set_constraint("latency_ms_over_budget", record.latency_ms - ctx.budget_ms)
         # Unscored trials (rejected, diverged) still complete: NSGA-II breeds only from complete
@@ -344,14 +369,18 @@ def _records(study: Any) -> list[TrialRecord]:
     return [TrialRecord(**t.user_attrs["record"]) for t in sorted(_finished(study), key=lambda t: t.number)]
 
 
+def _counts(record: TrialRecord) -> bool:
+    """Whether a trial counts towards ``--trials``: all but latency rejections and imports."""
+    return record.status not in ("rejected", "imported")
+
+
 def _counted(records: list[TrialRecord]) -> int:
-    """Trials that count towards ``--trials``: everything but latency rejections."""
-    return sum(r.status != "rejected" for r in records)
+    return sum(map(_counts, records))
 
 
 def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *, include_zoo: bool,
                    progress: bool, on_trial: Callable[[TrialRecord], None] | None,
-                   max_attempts: int) -> tuple[list[TrialRecord], int]:
+                   max_attempts: int, imported: list[TrialRecord] = ()) -> tuple[list[TrialRecord], int]:
     """The Optuna adapter: open/resume the study, run the missing trials, return all records."""
     study, _ = _open_study(ctx, settings, trials)
     _fail_stale(study)
@@ -361,6 +390,8 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
             ctx.done.setdefault(r.key, r)
     if include_zoo:
         _enqueue_zoo(study, done)
+    if imported:
+        _enqueue_imported(study, ctx, list(imported), done)
     counted = _counted(done)
     remaining = max(0, trials - counted)
     attempts_left = max(0, max_attempts - len(done))
@@ -374,7 +405,7 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
             return
         record = TrialRecord(**frozen.user_attrs["record"])
         best = best_record([r for r in (best, record) if r is not None], ctx.budget_ms)
-        if record.status != "rejected":
+        if _counts(record):
             counted += 1
             new += 1
             if bar is not None:
@@ -414,7 +445,7 @@ def _evolve(study: Any, ctx: SearchContext, seed: int, more: Callable[[], bool],
         if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):  # zoo references first
             records = _records(study)
             rng = np.random.default_rng([seed, len(study.trials)])  # a resumed run draws on, not again
-            parent = select_parent(records, ctx.budget_ms, rng)
+            parent = select_parent(records, ctx.budget_ms, rng, slack=ctx.reject_factor)
             child = propose_child(parent, ctx.predict_ms, ctx.budget_ms, {r.key for r in records}, rng)
             study.enqueue_trial(_genome_params(child), user_attrs={"parent": genome_key(parent)})
         study.optimize(objective, n_trials=1, callbacks=[callback])

@@ -1,0 +1,67 @@
+"""Warm start: reuse the trained candidates of earlier searches that ran the same proxy protocol.
+
+Why: a proxy run depends only on the genome and the protocol (task, recipe, steps, crop, batch,
+seed, score; :mod:`._proxy`), not on the latency budget. Two searches of one task at different
+budgets (say "as fast as the reference" and "20% faster") therefore share every result, and a
+new budget can start from everything already measured instead of from the zoo reference alone.
+Imported records join the study as trials of status ``imported``: they can be parents and sit
+on the front, their latency is predicted again with this search's profile and budget, and they
+do not count towards ``--trials`` (they cost nothing here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, require
+
+__all__ = ["IMPORTED", "warm_start_records"]
+
+#: status of a record taken from another search
+IMPORTED = "imported"
+# the settings that must match for a proxy result to mean the same thing here
+_SAME = ("task", "profile_sha256", "proxy")
+
+
+def _study_settings(folder: Path) -> dict[str, Any]:
+    """The settings stored with the search in ``folder`` (what ``run_search`` wrote)."""
+    optuna = require("optuna", "nas", "reading an edge-nas study")
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from .search import _STUDY_FILE
+
+    path = folder / _STUDY_FILE
+    if not path.is_file():
+        raise ConfigError("--warm-start folder holds no edge-nas search", given=str(folder),
+                          path=path, hint="give the --out folder of an earlier edge-nas run")
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    summaries = optuna.study.get_all_study_summaries(storage)
+    if not summaries:
+        raise ConfigError("--warm-start search has no study yet", given=str(folder), path=path)
+    return dict(summaries[0].user_attrs)
+
+
+def warm_start_records(folders: Sequence[str | Path], settings: dict[str, Any]) -> list[Any]:
+    """Scored, proxy-trained records of the searches in ``folders`` (one per genome, first wins).
+
+    Each folder's search must have the same task, device profile and proxy protocol as
+    ``settings`` (this search's); otherwise a :class:`ConfigError` names the difference.
+    """
+    from .search import load_search
+
+    records: dict[str, Any] = {}
+    for folder in map(Path, folders):
+        theirs = _study_settings(folder)
+        for key in _SAME:
+            if theirs.get(key) != settings[key]:
+                raise ConfigError(f"--warm-start search ran with another {key}: its results do not transfer",
+                                  given=f"{folder}: {theirs.get(key)}", allowed=settings[key],
+                                  hint="warm-start only from searches of the same task, profile and "
+                                       "--proxy-steps/--proxy-crop/--proxy-batch/--proxy-score/--seed")
+        for record in load_search(folder):
+            if record.scored and record.status in ("complete", IMPORTED) and record.key not in records:
+                records[record.key] = record
+    return list(records.values())
