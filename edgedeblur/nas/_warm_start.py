@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError, require
 
-__all__ = ["IMPORTED", "warm_start_records"]
+__all__ = ["IMPORTED", "warm_start_records", "enqueue_imported"]
 
 #: status of a record taken from another search
 IMPORTED = "imported"
@@ -65,3 +65,17 @@ def warm_start_records(folders: Sequence[str | Path], settings: dict[str, Any]) 
             if record.scored and record.status in ("complete", IMPORTED) and record.key not in records:
                 records[record.key] = record
     return list(records.values())
+
+
+def enqueue_imported(study: Any, ctx: Any, imported: list[Any], done: list[Any]) -> None:
+    """Warm-start records as waiting trials (once per genome, also across resumes)."""
+    from optuna.trial import TrialState
+
+    from .search import _genome_params
+
+    have = {r.key for r in done}
+    have |= {t.user_attrs.get("imported") for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    for record in imported:
+        ctx.done.setdefault(record.key, record)  # evaluate_candidate then returns its result
+        if record.key not in have:
+            study.enqueue_trial(_genome_params(record.genome), user_attrs={"imported": record.key})

@@ -329,18 +329,6 @@ def _enqueue_zoo(study: Any, done: list[TrialRecord]) -> None:
                                 user_attrs={"zoo": f"mnv2unet_{size}"})
 
 
-def _enqueue_imported(study: Any, ctx: SearchContext, imported: list[TrialRecord], done: list[TrialRecord]) -> None:
-    """Warm-start records as waiting trials (once per genome, also across resumes)."""
-    from optuna.trial import TrialState
-
-    have = {r.key for r in done}
-    have |= {t.user_attrs.get("imported") for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
-    for record in imported:
-        ctx.done.setdefault(record.key, record)  # evaluate_candidate then returns its result
-        if record.key not in have:
-            study.enqueue_trial(_genome_params(record.genome), user_attrs={"imported": record.key})
-
-
 def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
     from ._warm_start import IMPORTED
     from .space import genome_from_mnv2unet, suggest_genome
@@ -391,7 +379,9 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
     if include_zoo:
         _enqueue_zoo(study, done)
     if imported:
-        _enqueue_imported(study, ctx, list(imported), done)
+        from ._warm_start import enqueue_imported
+
+        enqueue_imported(study, ctx, list(imported), done)
     counted = _counted(done)
     remaining = max(0, trials - counted)
     attempts_left = max(0, max_attempts - len(done))
