@@ -117,7 +117,8 @@ def plot_pareto(result: SearchResult, path: str | Path) -> Path | None:
     dev = result.profile
     ax.set_xlabel(f"predicted latency, ms ({dev.get('device')}, {dev.get('target')}, "
                   f"{dev.get('threads')} threads, tile {dev.get('tile')})")
-    ax.set_ylabel(f"proxy val PSNR, dB ({result.proxy.get('steps')} steps)")
+    score = "held-out photos" if result.proxy.get("score", "val") == "heldout" else "validation crops"
+    ax.set_ylabel(f"proxy PSNR on {score}, dB ({result.proxy.get('steps')} steps)")
     ax.set_title(f"edge-nas {result.task}: {len(scored)} scored of {len(result.records)} trials")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
