@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, require
+from ..errors import ConfigError
 
 __all__ = ["IMPORTED", "warm_start_records", "enqueue_imported"]
 
@@ -27,17 +27,13 @@ _SAME = ("task", "profile_sha256", "proxy")
 
 def _study_settings(folder: Path) -> dict[str, Any]:
     """The settings stored with the search in ``folder`` (what ``run_search`` wrote)."""
-    optuna = require("optuna", "nas", "reading an edge-nas study")
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    from .search import _STUDY_FILE
+    from .search import _STUDY_FILE, _journal
 
     path = folder / _STUDY_FILE
     if not path.is_file():
         raise ConfigError("--warm-start folder holds no edge-nas search", given=str(folder),
                           path=path, hint="give the --out folder of an earlier edge-nas run")
-    storage = JournalStorage(JournalFileBackend(str(path)))
+    optuna, storage = _journal(path, "reading an edge-nas study")
     summaries = optuna.study.get_all_study_summaries(storage)
     if not summaries:
         raise ConfigError("--warm-start search has no study yet", given=str(folder), path=path)

@@ -30,6 +30,7 @@ from ._outputs import (
     write_outputs,
 )
 from ._proxy import TASKS, ProxyConfig, base_recipe_name, proxy_recipe, run_proxy
+from ._warm_start import IMPORTED
 
 __all__ = ["TrialRecord", "SearchResult", "SearchContext", "run_search", "evaluate_candidate",
            "pareto_front", "best_genome", "best_record", "load_search", "write_outputs",
@@ -270,14 +271,20 @@ def _genome_params(genome: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _open_study(ctx: SearchContext, settings: dict[str, Any], trials: int) -> tuple[Any, int]:
-    """Create or resume the study; return it and how many trials it has finished."""
-    optuna = require("optuna", "nas", "the edge-nas search driver")
+def _journal(path: Path, what: str) -> tuple[Any, Any]:
+    """``(optuna, storage)`` for the study journal file ``path`` (``what`` names the use if
+    optuna is missing)."""
+    optuna = require("optuna", "nas", what)
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    return optuna, JournalStorage(JournalFileBackend(str(path)))
+
+
+def _open_study(ctx: SearchContext, settings: dict[str, Any], trials: int) -> tuple[Any, int]:
+    """Create or resume the study; return it and how many trials it has finished."""
+    optuna, storage = _journal(ctx.out_dir / _STUDY_FILE, "the edge-nas search driver")
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar and summary say enough
-    storage = JournalStorage(JournalFileBackend(str(ctx.out_dir / _STUDY_FILE)))
     name = f"edge-nas-{ctx.task}"
     # a small population gives several NSGA-II generations within a CPU-sized trial budget
     population = int(min(20, max(4, round(trials / 5))))
@@ -331,7 +338,6 @@ def _enqueue_zoo(study: Any, done: list[TrialRecord]) -> None:
 
 
 def _objective(ctx: SearchContext) -> Callable[[Any], tuple[float, float]]:
-    from ._warm_start import IMPORTED
     from .space import genome_from_mnv2unet, suggest_genome
 
     def objective(trial: Any) -> tuple[float, float]:
@@ -360,7 +366,7 @@ def _records(study: Any) -> list[TrialRecord]:
 
 def _counts(record: TrialRecord) -> bool:
     """Whether a trial counts towards ``--trials``: all but latency rejections and imports."""
-    return record.status not in ("rejected", "imported")
+    return record.status not in ("rejected", IMPORTED)
 
 
 def _counted(records: list[TrialRecord]) -> int:
@@ -457,13 +463,9 @@ def _progress_bar(total: int, start: int, show: bool, task: str) -> Any:
 
 def load_search(out_dir: str | Path) -> list[TrialRecord]:
     """The records of the search in ``out_dir`` (read from its study journal)."""
-    optuna = require("optuna", "nas", "reading an edge-nas study")
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
     path = Path(out_dir) / _STUDY_FILE
     if not path.is_file():
         raise ConfigError("no edge-nas study here", given=str(path), hint="run edge-nas with --out this folder")
-    storage = JournalStorage(JournalFileBackend(str(path)))
+    optuna, storage = _journal(path, "reading an edge-nas study")
     names = [s.study_name for s in optuna.study.get_all_study_summaries(storage)]
     return [r for name in names for r in _records(optuna.load_study(study_name=name, storage=storage))]
