@@ -92,3 +92,19 @@ def test_self_ensemble_gains_psnr_on_a_noisy_photo(shared_data: Path) -> None:
     assert ensembled.shape == clean.shape and ensembled.dtype == np.float32
     gain = psnr(clean, ensembled) - psnr(clean, single)
     assert 0.05 < gain < 1.0, gain
+
+
+def test_cli_takes_self_ensemble_and_refuses_a_bad_count(shared_data: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    from edgedeblur.cli.deblur import main as deblur_main
+    from edgedeblur.io import read_image
+
+    photo = sorted((shared_data / "eval" / "cbsd68").iterdir())[0]
+    common = [str(photo), "-m", "mnv2unet_s_denoise", "-q"]
+    assert deblur_main([*common, "-o", str(tmp_path / "ok"), "-O", "self_ensemble=2"]) == 0
+    out = read_image(tmp_path / "ok" / f"{photo.stem}.png")
+    assert out.shape == read_image(photo).shape and out.dtype == np.uint8
+    assert deblur_main([*common, "-o", str(tmp_path / "bad"), "-O", "self_ensemble=3"]) == 2
+    err = capsys.readouterr().err
+    assert "self_ensemble" in err and "1, 2, 4, 8" in err
+    assert not any((tmp_path / "bad").glob("*.png"))

@@ -199,6 +199,10 @@ def test_cli_help_and_errors(tmp_path: Path, profile: Path, capsys: pytest.Captu
     assert "latency budget must be a positive" in capsys.readouterr().err
     assert nas_main([*args, "--device-profile", str(profile), "--export-genome", str(tmp_path / "Bad-Name.json")]) == 2
     assert "genome file" in capsys.readouterr().err
+    not_a_search = tmp_path / "empty"
+    not_a_search.mkdir()
+    assert nas_main([*args, "--device-profile", str(profile), "--warm-start", str(not_a_search)]) == 2
+    assert "no edge-nas search" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         nas_main(["--task", "sharpen", "--device-profile", str(profile), "--latency-budget", "5"])
     assert exc.value.code == 2
