@@ -180,6 +180,38 @@ def test_pareto_front_keeps_only_non_dominated_points() -> None:
         best_record(records)
 
 
+def test_enqueued_genomes_are_trained_first_once_and_bad_files_are_named(
+        tmp_path: Path, profile: Path, zoo_ms: dict, shared_data: Path, capsys: pytest.CaptureFixture) -> None:
+    from edgedeblur.nas._warm_start import read_genome_files
+
+    xs = genome_from_mnv2unet("xs")
+    narrow = json.loads(json.dumps(xs))
+    narrow["levels"][0]["width"] = 12  # not a zoo reference: only --enqueue puts it first
+    as_list = tmp_path / "mine.json"
+    as_list.write_text(json.dumps([narrow, {"name": "x", "task": "deblur", "genome": narrow, "search": {}}]))
+    genomes = read_genome_files([as_list])
+    assert [genome_key(g) for g in genomes] == [genome_key(narrow)] * 2  # both file forms read
+    out = tmp_path / "enq"
+    budget = zoo_ms["s"]
+    result = run_search("deblur", profile, budget, 1, out, include_zoo=False, enqueue=genomes,
+                        data_root=str(shared_data), **TINY)
+    assert [r.key for r in result.records] == [genome_key(narrow)]  # trained once, before any child
+    assert result.records[0].status == "complete" and result.new_trials == 1
+    again = run_search("deblur", profile, budget, 2, out, include_zoo=False, enqueue=genomes,
+                       data_root=str(shared_data), **TINY)
+    assert [r.key for r in again.records].count(genome_key(narrow)) == 1  # not retrained on resume
+    assert again.new_trials == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"levels": [{"width": 7}]}))
+    with pytest.raises(ConfigError, match="--enqueue entry 0") as exc:
+        read_genome_files([bad])
+    assert str(bad) in str(exc.value)
+    args = ["--task", "deblur", "--device-profile", str(profile), "--latency-budget", "10", "--trials", "1",
+            "--out", str(tmp_path / "o")]
+    assert nas_main([*args, "--enqueue", str(tmp_path / "missing.json")]) == 2
+    assert "missing.json" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 def test_cli_help_and_errors(tmp_path: Path, profile: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exc:
         nas_main(["--help"])

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warm-start", action="append", default=[], type=Path, metavar="DIR",
                    help="an earlier search folder with the same task, profile and proxy settings "
                         "(any budget): its trained candidates join this search first, free; repeatable")
+    p.add_argument("--enqueue", action="append", default=[], type=Path, metavar="FILE",
+                   help="a JSON genome (a zoo genome file, a genome object or a list of them) to train "
+                        "first, before the search's own proposals; counted as trials; repeatable")
     p.add_argument("--no-zoo", action="store_true",
                    help="do not evaluate the hand-designed mnv2unet xs/s/m references first")
     p.add_argument("--data-root", default=None,
@@ -110,15 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     """Parse, run (or resume) the search, print the front and the paths written."""
     args = build_parser().parse_args(argv)
     from ..nas._proxy import ProxyConfig
+    from ..nas._warm_start import read_genome_files
     from ..nas.search import check_genome_path, run_search, write_genome_file
 
     if args.export_genome is not None:
         check_genome_path(args.export_genome, args.task)  # before the search, not hours after
+    enqueue = read_genome_files(args.enqueue)
     out = args.out or Path("runs") / f"nas-{args.task}"
     result = run_search(args.task, args.device_profile, args.latency_budget, args.trials, out,
                         proxy_steps=args.proxy_steps, seed=args.seed, include_zoo=not args.no_zoo,
                         progress=not args.quiet, data_root=args.data_root, strategy=args.strategy,
-                        warm_start=args.warm_start,
+                        warm_start=args.warm_start, enqueue=enqueue,
                         proxy=ProxyConfig(crop=args.proxy_crop, batch=args.proxy_batch,
                                           device=args.proxy_device, score=args.proxy_score))
     stream = sys.stderr

@@ -208,7 +208,8 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
                progress: bool = True, proxy: ProxyConfig | None = None, reject_factor: float = 1.5,
                data_root: str | None = None, attempts_per_trial: int = 25, strategy: str = "evolution",
                on_trial: Callable[[TrialRecord], None] | None = None,
-               warm_start: Sequence[str | Path] = ()) -> SearchResult:
+               warm_start: Sequence[str | Path] = (),
+               enqueue: Sequence[dict[str, Any]] = ()) -> SearchResult:
     """Search genomes for ``task`` on the profiled device; resumable up to ``trials`` in total.
 
     ``strategy``: ``evolution`` (regularised evolution from the zoo references, children kept
@@ -225,6 +226,7 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
 
     ``warm_start``: folders of earlier searches with the same task, profile and proxy protocol;
     their trained candidates join this one first, free (``_warm_start``).
+    ``enqueue``: genomes to train first, before the evolution's own children (counted as trials).
     """
     _check_args(task, latency_budget_ms, trials)
     if strategy not in STRATEGIES:
@@ -250,7 +252,7 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
         imported = warm_start_records(warm_start, settings)
     records, new = _optuna_search(ctx, settings, trials, include_zoo=include_zoo, progress=progress,
                                   on_trial=on_trial, max_attempts=max(1, int(attempts_per_trial)) * trials,
-                                  imported=imported)
+                                  imported=imported, enqueue=enqueue)
     result = SearchResult(task=task, budget_ms=ctx.budget_ms, trials=trials, out_dir=str(out),
                           profile=profile, proxy={**proxy.as_dict(), "recipe": base_recipe_name(task)},
                           records=records, front=pareto_front(records, ctx.budget_ms), new_trials=new)
@@ -375,7 +377,8 @@ def _counted(records: list[TrialRecord]) -> int:
 
 def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *, include_zoo: bool,
                    progress: bool, on_trial: Callable[[TrialRecord], None] | None,
-                   max_attempts: int, imported: list[TrialRecord] = ()) -> tuple[list[TrialRecord], int]:
+                   max_attempts: int, imported: list[TrialRecord] = (),
+                   enqueue: Sequence[dict[str, Any]] = ()) -> tuple[list[TrialRecord], int]:
     """The Optuna adapter: open/resume the study, run the missing trials, return all records."""
     study, _ = _open_study(ctx, settings, trials)
     _fail_stale(study)
@@ -389,6 +392,10 @@ def _optuna_search(ctx: SearchContext, settings: dict[str, Any], trials: int, *,
         from ._warm_start import enqueue_imported
 
         enqueue_imported(study, ctx, list(imported), done)
+    if enqueue:
+        from ._warm_start import enqueue_genomes
+
+        enqueue_genomes(study, enqueue, done)
     counted = _counted(done)
     remaining = max(0, trials - counted)
     attempts_left = max(0, max_attempts - len(done))
