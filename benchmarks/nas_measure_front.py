@@ -47,9 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     genomes = [genome_from_mnv2unet(args.ref)] + [r.genome for r in records]
     rows = measure_candidates(genomes, args.work, task=args.task, rounds=args.rounds, progress=False)
     ref_ms = rows[0]["ms"]
-    print(f"mnv2unet_{args.ref}: {ref_ms:.2f} ms per tile (measured)")
     results = []
+    if ref_ms is None:
+        print(f"mnv2unet_{args.ref} could not be measured: {rows[0]['status']}: {rows[0]['reason']}", file=sys.stderr)
+        return 1
+    failed = 0
     for r, row in zip(records, rows[1:], strict=True):
+        if row["ms"] is None:  # reported, and the others still measured
+            failed += 1
+            print(f"{r.key}  NOT MEASURED ({row['status']}: {row['reason']})", file=sys.stderr)
+            continue
         faster = 100 * (1 - row["ms"] / ref_ms)
         results.append({"key": r.key, "description": describe_genome(r.genome), "proxy_psnr": r.psnr,
                         "predicted_ms": r.latency_ms, "measured_ms": row["ms"], "faster_pct": round(faster, 1)})
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = {"machine": cpu_model(), "target": "tflite-int8", "tile": 256, "threads": 1, "rounds": args.rounds,
                "reference": {"name": f"mnv2unet_{args.ref}", "measured_ms": ref_ms}, "candidates": results}
         args.out.write_text(json.dumps(doc, indent=2) + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -201,6 +201,9 @@ def test_enqueued_genomes_are_trained_first_once_and_bad_files_are_named(
                        data_root=str(shared_data), **TINY)
     assert [r.key for r in again.records].count(genome_key(narrow)) == 1  # not retrained on resume
     assert again.new_trials == 1
+    from edgedeblur.nas import enqueue_into_search
+
+    assert enqueue_into_search(out, genomes) == 0  # already trained: nothing to add
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"levels": [{"width": 7}]}))
     with pytest.raises(ConfigError, match="--enqueue entry 0") as exc:

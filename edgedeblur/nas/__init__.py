@@ -33,6 +33,7 @@ _LAZY = {
     "run_search": "search", "SearchResult": "search", "TrialRecord": "search", "load_search": "search",
     "pareto_front": "search", "best_genome": "search", "best_record": "search",
     "write_genome_file": "search", "ProxyConfig": "_proxy", "proxy_train": "_proxy",
+    "read_genome_files": "_warm_start", "enqueue_into_search": "_warm_start",
 }
 
 __all__ = [

@@ -22,7 +22,8 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["IMPORTED", "warm_start_records", "enqueue_imported", "read_genome_files", "enqueue_genomes"]
+__all__ = ["IMPORTED", "warm_start_records", "enqueue_imported", "read_genome_files", "enqueue_genomes",
+           "enqueue_into_search"]
 
 #: status of a record taken from another search
 IMPORTED = "imported"
@@ -130,3 +131,18 @@ def enqueue_genomes(study: Any, genomes: Sequence[dict[str, Any]], done: Sequenc
             have.add(key)
             added += 1
     return added
+
+
+def enqueue_into_search(out_dir: str | Path, genomes: Sequence[dict[str, Any]]) -> int:
+    """Enqueue ``genomes`` into the search in ``out_dir``, running or not; return how many were new.
+
+    A running ``edge-nas`` trains them after its current trial; a stopped one when resumed.
+    """
+    from .search import _STUDY_FILE, _journal, load_search
+
+    folder = Path(out_dir)
+    _study_settings(folder)  # a clear error if there is no search here
+    optuna, storage = _journal(folder / _STUDY_FILE, "enqueueing into an edge-nas study")
+    name = optuna.study.get_all_study_summaries(storage)[0].study_name
+    study = optuna.load_study(study_name=name, storage=storage)
+    return enqueue_genomes(study, genomes, load_search(folder))
