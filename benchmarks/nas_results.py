@@ -17,7 +17,8 @@ For each pair (task, NAS zoo entry, hand-designed zoo entry):
 3. **Latency on this machine**: each trained model is exported to ``tflite-int8`` (256 px tile,
    calibrated on the training photos) and timed by ``edge-bench`` (LiteRT, 1 thread, tile and
    720p frame); the two rows of a pair are measured in the same run, interleaved, so the ratio
-   holds even on a busy machine. The rows go to ``docs/bench/nas-front.jsonl`` for ``edge-report``.
+   holds even on a busy machine. The rows go to ``docs/bench/nas-front.jsonl`` for ``edge-report``,
+   tagged with their pair, replacing that pair's earlier rows.
 
 A NAS entry *dominates* its peer when it is at least 0.2 dB better at no more latency, or at
 least 20% faster at no less PSNR (issue 6).
@@ -44,6 +45,16 @@ def _run(cmd: list[str]) -> None:
     print("$", " ".join(cmd), flush=True)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     subprocess.run(cmd, check=True, env=env)
+
+
+def _replace_rows(pair: str, rows: list[dict]) -> None:
+    """Put this pair's edge-bench rows into ``BENCH_ROWS`` in place of its earlier ones (a
+    re-measured or replaced pair must not leave stale points on the report's front)."""
+    old = BENCH_ROWS.read_text().splitlines() if BENCH_ROWS.is_file() else []
+    kept = [line for line in old if line.strip() and json.loads(line).get("pair") != pair]
+    tmp = BENCH_ROWS.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(BENCH_ROWS)
 
 
 def train(model: str, recipe: Path, out: Path, steps: int, ship: bool) -> dict:
@@ -152,9 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         manifests = [Path(entry["models"][m]["manifest"]) for m in (nas, peer)]
         rows = bench_pair(manifests, args.rounds)
-        with BENCH_ROWS.open("a") as fh:
-            for row in (r for per in rows for r in per):
-                fh.write(json.dumps(row) + "\n")
+        _replace_rows(spec, [{**r, "pair": spec} for per in rows for r in per])
         for model, per in zip((nas, peer), rows, strict=True):
             entry["models"][model]["int8_tile_ms"] = _median([r["latency_tile"]["median"] for r in per])
             entry["models"][model]["int8_720p_ms"] = _median([r["latency_720p"]["median"] for r in per])
