@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(entry)
     # merge with the pairs measured by earlier runs (one pair per run is fine)
     old = json.loads(RESULTS.read_text())["results"] if RESULTS.is_file() else []
-    done = {(e["task"], next(iter(e["models"]))) for e in results}
-    results = [e for e in old if (e["task"], next(iter(e["models"]))) not in done] + results
+    done = {(e["task"], *e["models"]) for e in results}  # a pair: (task, NAS model, peer)
+    results = [e for e in old if (e["task"], *e["models"]) not in done] + results
     doc = {"machine": cpu_model(), "threads": 1, "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
