@@ -252,13 +252,15 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
         "**Training budget.** Every model here was trained on a shared 2-core CPU (1 torch thread),"
-        " 64 px patches, batch 8 (mnv2unet_m_denoise: 64 px x 12, then a second stage fine-tuned at 96 px x 8,"
-        " recipe mnv2unet_m_denoise_finetune), for the budget in its recipe: wall-clock"
+        " 64 px patches, batch 8 (mnv2unet_m_denoise: 64 px x 12, then fine-tuned at 96 px x 8 and at"
+        " 128 px x 6, recipes mnv2unet_m_denoise_finetune and _stage3), for the budget in its recipe: wall-clock"
         " minutes (`train.max_minutes`; the 25-minute runs of 2026-11-22, on an AMD EPYC at load"
         " 10-25) or a step count (the 6000-step NAS comparison runs of 2026-11-30, on this machine)."
         " Runs since 2026-11-30 06:00 UTC end by re-estimating the BatchNorm statistics of the"
         " shipped EMA weights (`train.bn_recal`); mnv2unet_s_denoise's finished run was resumed once"
-        " to get that step (validation +0.09 dB, CBSD68 sigma 25 29.40 -> 29.49 dB)."
+        " to get that step (validation +0.09 dB, CBSD68 sigma 25 29.40 -> 29.49 dB); so were the"
+        " deblur NAS pairs' runs. mnv2unet_xs_denoise and mnv2unet_xs_deblur are their 6000-step NAS"
+        " comparison runs (benchmarks/nas_results.py)."
         " The 'trained' column gives the steps, wall and CPU minutes each run got. The published"
         " models below trained for days on GPUs (DnCNN: ~1.4 M patches of 40 px x 50 epochs; FFDNet"
         " and DeblurGAN-v2: several GPU-days). Expect our numbers to fall short accordingly; see"
@@ -391,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs-dir", type=Path, default=REPO / "runs", help="training run folders (for the budget)")
     p.add_argument("--run", action="append", default=[], metavar="MODEL=DIR",
                    help="the run folder that made MODEL's shipped weights, when it is not runs-dir/MODEL"
-                        " (e.g. mnv2unet_m_denoise=runs/mnv2unet_m_denoise_finetune); its train.init chain"
+                        " (e.g. mnv2unet_m_denoise=runs/mnv2unet_m_denoise_stage3); its train.init chain"
                         " of earlier stages is followed")
     p.add_argument("--ensemble", default="mnv2unet_m_denoise", metavar="MODEL",
                    help="denoiser also measured with the x8 self-ensemble (default: the default denoiser;"
