@@ -182,7 +182,7 @@ def test_pareto_front_keeps_only_non_dominated_points() -> None:
 
 def test_enqueued_genomes_are_trained_first_once_and_bad_files_are_named(
         tmp_path: Path, profile: Path, zoo_ms: dict, shared_data: Path, capsys: pytest.CaptureFixture) -> None:
-    from edgedeblur.nas._warm_start import read_genome_files
+    from edgedeblur.nas import enqueue_into_search, read_genome_files
 
     xs = genome_from_mnv2unet("xs")
     narrow = json.loads(json.dumps(xs))
@@ -201,8 +201,6 @@ def test_enqueued_genomes_are_trained_first_once_and_bad_files_are_named(
                        data_root=str(shared_data), **TINY)
     assert [r.key for r in again.records].count(genome_key(narrow)) == 1  # not retrained on resume
     assert again.new_trials == 1
-    from edgedeblur.nas import enqueue_into_search
-
     assert enqueue_into_search(out, genomes) == 0  # already trained: nothing to add
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"levels": [{"width": 7}]}))

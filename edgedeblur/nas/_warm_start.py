@@ -31,8 +31,8 @@ IMPORTED = "imported"
 _SAME = ("task", "profile_sha256", "proxy")
 
 
-def _study_settings(folder: Path) -> dict[str, Any]:
-    """The settings stored with the search in ``folder`` (what ``run_search`` wrote)."""
+def _load_study(folder: Path) -> Any:
+    """The Optuna study of the search in ``folder``; a clear error when there is none."""
     from .search import _STUDY_FILE, _journal
 
     path = folder / _STUDY_FILE
@@ -43,7 +43,12 @@ def _study_settings(folder: Path) -> dict[str, Any]:
     summaries = optuna.study.get_all_study_summaries(storage)
     if not summaries:
         raise ConfigError("--warm-start search has no study yet", given=str(folder), path=path)
-    return dict(summaries[0].user_attrs)
+    return optuna.load_study(study_name=summaries[0].study_name, storage=storage)
+
+
+def _study_settings(folder: Path) -> dict[str, Any]:
+    """The settings stored with the search in ``folder`` (what ``run_search`` wrote)."""
+    return dict(_load_study(folder).user_attrs)
 
 
 def warm_start_records(folders: Sequence[str | Path], settings: dict[str, Any]) -> list[Any]:
@@ -69,18 +74,31 @@ def warm_start_records(folders: Sequence[str | Path], settings: dict[str, Any]) 
     return list(records.values())
 
 
-def enqueue_imported(study: Any, ctx: Any, imported: list[Any], done: list[Any]) -> None:
-    """Warm-start records as waiting trials (once per genome, also across resumes)."""
+def _enqueue(study: Any, genomes: Sequence[dict[str, Any]], done: Sequence[Any], tag: str) -> int:
+    """Enqueue each genome as a waiting trial marked ``{tag: key}`` unless a trial of it is done
+    or already waiting with that mark (so a resume enqueues nothing twice); return how many."""
     from optuna.trial import TrialState
 
     from .search import _genome_params
+    from .space import genome_key
 
     have = {r.key for r in done}
-    have |= {t.user_attrs.get("imported") for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    have |= {t.user_attrs.get(tag) for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    added = 0
+    for genome in genomes:
+        key = genome_key(genome)
+        if key not in have:
+            study.enqueue_trial(_genome_params(genome), user_attrs={tag: key})
+            have.add(key)
+            added += 1
+    return added
+
+
+def enqueue_imported(study: Any, ctx: Any, imported: list[Any], done: list[Any]) -> None:
+    """Warm-start records as waiting trials (once per genome, also across resumes)."""
     for record in imported:
         ctx.done.setdefault(record.key, record)  # evaluate_candidate then returns its result
-        if record.key not in have:
-            study.enqueue_trial(_genome_params(record.genome), user_attrs={"imported": record.key})
+    _enqueue(study, [r.genome for r in imported], done, "imported")
 
 
 def read_genome_files(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
@@ -116,21 +134,7 @@ def enqueue_genomes(study: Any, genomes: Sequence[dict[str, Any]], done: Sequenc
     Safe on the journal of a search that is running (the journal is locked per write): the
     running search trains waiting trials before it proposes its next child.
     """
-    from optuna.trial import TrialState
-
-    from .search import _genome_params
-    from .space import genome_key
-
-    have = {r.key for r in done}
-    have |= {t.user_attrs.get("enqueued") for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
-    added = 0
-    for genome in genomes:
-        key = genome_key(genome)
-        if key not in have:
-            study.enqueue_trial(_genome_params(genome), user_attrs={"enqueued": key})
-            have.add(key)
-            added += 1
-    return added
+    return _enqueue(study, genomes, done, "enqueued")
 
 
 def enqueue_into_search(out_dir: str | Path, genomes: Sequence[dict[str, Any]]) -> int:
@@ -138,11 +142,7 @@ def enqueue_into_search(out_dir: str | Path, genomes: Sequence[dict[str, Any]]) 
 
     A running ``edge-nas`` trains them after its current trial; a stopped one when resumed.
     """
-    from .search import _STUDY_FILE, _journal, load_search
+    from .search import load_search
 
     folder = Path(out_dir)
-    _study_settings(folder)  # a clear error if there is no search here
-    optuna, storage = _journal(folder / _STUDY_FILE, "enqueueing into an edge-nas study")
-    name = optuna.study.get_all_study_summaries(storage)[0].study_name
-    study = optuna.load_study(study_name=name, storage=storage)
-    return enqueue_genomes(study, genomes, load_search(folder))
+    return enqueue_genomes(_load_study(folder), genomes, load_search(folder))
