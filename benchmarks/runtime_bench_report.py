@@ -50,8 +50,10 @@ def main() -> int:
     bench = [str(BIN / "edge-bench"), *map(str, manifests), *threads, "--runs", str(args.runs),
              "-o", str(args.results)] + (["--float-ref", str(ref)] if ref else [])
     _run(bench)  # failed rows are part of the report, so its exit code is not fatal
-    return _run([str(BIN / "edge-report"), *map(str, sorted(args.results.parent.glob("*.jsonl"))),
-                 "-o", str(args.results.parent)])
+    # Every device's rows in this folder (a Pi's, an emulator's), but not the NAS comparisons'
+    # (nas-*.jsonl): those have their own reports in docs/bench/nas*/.
+    inputs = sorted(p for p in args.results.parent.glob("*.jsonl") if not p.name.startswith("nas-"))
+    return _run([str(BIN / "edge-report"), *map(str, inputs), "-o", str(args.results.parent)])
 
 
 if __name__ == "__main__":

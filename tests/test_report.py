@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edgedeblur.bench.report import dedupe, pareto_front
+from edgedeblur.bench.report import merge_repeats, pareto_front
 from edgedeblur.cli.report import main as report_main
 
 
@@ -25,11 +25,27 @@ def test_pareto_front_golden() -> None:
     assert [r["artifact"] for r in pareto_front(rows)] == ["b", "a", "e"]
 
 
-def test_dedupe_keeps_newest() -> None:
-    old = _row("d", "a", 100, 30.0, time="2026-01-01T00:00:00Z")
-    new = _row("d", "a", 90, 30.0, time="2026-02-01T00:00:00Z")
-    other_threads = _row("d", "a", 120, 30.0, threads=1)
-    assert dedupe([new, old, other_threads]) == [new, other_threads]
+def test_rounds_of_one_file_merge_to_the_median_and_stale_files_drop_out() -> None:
+    def at(day: int, ms: float, sha: str | None, **kw: object) -> dict:
+        return _row("d", "a", ms, 30.0, time=f"2026-02-{day:02d}T00:00:00Z", artifact_sha256=sha,
+                    backend_version="1.0", peak_rss_mb=100 + day, **kw)
+
+    stale = at(1, 50, "old")                      # an earlier export under the same name
+    rounds = [at(2, 100, "new"), at(4, 130, "new"), at(3, 90, "new")]
+    other_threads = at(5, 120, "new", threads=1)
+    merged = merge_repeats([stale, *rounds, other_threads])
+    assert len(merged) == 2
+    a = merged[0]
+    assert a["latency_720p"]["median"] == 100 and a["latency_720p"]["rounds"] == 3
+    assert a["latency_720p"]["round_medians"] == [100, 90, 130]  # in time order
+    assert a["latency_tile"]["median"] == 10 and a["rounds"] == 3
+    assert a["peak_rss_mb"] == 104 and a["time"] == rounds[1]["time"]  # the worst RSS, the newest row
+    assert merged[1] is other_threads and "rounds" not in merged[1]
+    # no checksum: rounds cannot be told from re-exports, so the newest row wins alone
+    assert merge_repeats([at(1, 50, None), at(2, 90, None)]) == [at(2, 90, None)]
+    # the newest attempt failed: it stands alone
+    failed = {**at(6, 0, "new"), "status": "failed", "latency_720p": None}
+    assert merge_repeats([*rounds, failed]) == [failed]
 
 
 def _write(path: Path, rows: list[dict], extra: str = "") -> Path:

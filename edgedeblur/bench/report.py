@@ -1,7 +1,9 @@
 """edge-report's library: merge edge-bench rows from many devices into Markdown, plots and HTML.
 
-One table per device (rows from several runs of the same device merge; the newest measurement
-of a device x artifact x backend x threads x delegate wins), a PSNR-vs-latency plot per device
+One table per device (rows from several runs of the same device merge: repeated rounds of the
+same artifact file on the same device x backend x threads x delegate become one row whose
+latencies are the median of the rounds' medians; a re-exported artifact, with another checksum,
+replaces the older file's rows), a PSNR-vs-latency plot per device
 with the Pareto front marked (what is worth shipping: nothing else is both faster and better),
 and one self-contained HTML page with the plots inlined, so the report can be mailed or attached
 to an issue as a single file.
@@ -18,20 +20,81 @@ from pathlib import Path
 
 from ..io import atomic_write
 
-__all__ = ["dedupe", "pareto_front", "is_nas_model", "markdown_report", "plot_device", "html_report", "write_report"]
+__all__ = ["merge_repeats", "pareto_front", "is_nas_model", "markdown_report", "plot_device", "html_report", "write_report"]
 
 _KEY = ("device_id", "artifact", "backend", "threads", "delegate", "requested_device")
 LATENCY_KEY = "latency_720p"
 
 
-def dedupe(rows: list[dict]) -> list[dict]:
-    """Keep the newest row per device x artifact x backend x threads x delegate x device."""
-    best: dict[tuple, dict] = {}
+def _same_file(a: dict, b: dict) -> bool:
+    """Both rows timed one artifact file (checksum known and equal) with one backend version."""
+    return (a.get("artifact_sha256") is not None
+            and (a.get("artifact_sha256"), a.get("backend_version")) == (b.get("artifact_sha256"), b.get("backend_version")))
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def _merge_latency(stats: list[dict]) -> dict:
+    """One latency entry from several rounds' entries: the median of their medians.
+
+    The median of per-round medians is what a round-robin (interleaved) benchmark is for: a round
+    slowed by another job's burst moves it less than it moves the newest round alone.
+    """
+    medians = [float(s["median"]) for s in stats]
+    merged = {"median": round(_median(medians), 3), "rounds": len(stats),
+              "round_medians": [round(m, 3) for m in medians],
+              "runs": sum(int(s.get("runs") or 0) for s in stats)}
+    mins = [float(s["min"]) for s in stats if s.get("min") is not None]
+    if mins:
+        merged["min"] = round(min(mins), 3)
+    return merged
+
+
+def _merge_rounds(rounds: list[dict]) -> dict:
+    newest = rounds[-1]
+    if len(rounds) == 1:
+        return newest
+    merged = dict(newest)
+    for key, value in newest.items():
+        if key.startswith("latency_") and isinstance(value, dict) and value.get("median") is not None:
+            stats = [r[key] for r in rounds if isinstance(r.get(key), dict) and r[key].get("median") is not None]
+            merged[key] = _merge_latency(stats)
+    for key in ("overhead_ms", "overhead_pct"):
+        values = [float(r[key]) for r in rounds if r.get(key) is not None]
+        if values:
+            merged[key] = round(_median(values), 3)
+    rss = [float(r["peak_rss_mb"]) for r in rounds if r.get("peak_rss_mb") is not None]
+    if rss:
+        merged["peak_rss_mb"] = max(rss)
+    merged["rounds"] = len(rounds)
+    return merged
+
+
+def merge_repeats(rows: list[dict]) -> list[dict]:
+    """One row per device x artifact x backend x threads x delegate x requested device.
+
+    Rows of the same key measured on the same artifact file (checksum) with the same backend
+    version are rounds of one measurement: they merge (latencies: median of the rounds' medians,
+    ``rounds`` says how many). Rows of an older file under the same name are stale and dropped.
+    A failed newest row stands alone (the artifact failed last time it was tried). Order: the
+    first appearance of each key.
+    """
+    groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        key = tuple(str(row.get(k)) for k in _KEY)
-        if key not in best or str(row.get("time", "")) >= str(best[key].get("time", "")):
-            best[key] = row
-    return list(best.values())
+        groups.setdefault(tuple(str(row.get(k)) for k in _KEY), []).append(row)
+    out = []
+    for group in groups.values():
+        group = sorted(group, key=lambda r: str(r.get("time", "")))  # stable: ties keep file order
+        newest = group[-1]
+        if newest.get("status") != "ok":
+            out.append(newest)
+            continue
+        out.append(_merge_rounds([r for r in group if r is newest or (r.get("status") == "ok" and _same_file(r, newest))]))
+    return out
 
 
 def _lat(row: dict, key: str = LATENCY_KEY) -> float | None:
@@ -76,7 +139,7 @@ def _backend_label(r: dict) -> str:
     return label
 
 
-_COLUMNS = ["model", "artifact", "prec.", "backend", "thr", "tile", "tile ms", "720p ms", "1080p ms",
+_COLUMNS = ["model", "artifact", "prec.", "backend", "thr", "tile", "tile ms", "720p ms", "1080p ms", "rounds",
             "PSNR dB", "SSIM", "drop dB", "overhead %", "RSS MB", "load s", "Pareto"]
 
 
@@ -89,6 +152,7 @@ def _table_rows(rows: list[dict]) -> list[list[str]]:
             _fmt(r.get("model")), _fmt(r.get("artifact")).removesuffix(".manifest.json"),
             _fmt(r.get("precision")), _backend_label(r), _fmt(r.get("threads")),
             _fmt(tile.get("size")), _fmt(_lat(r, "latency_tile"), 2), _fmt(_lat(r)), _fmt(_lat(r, "latency_1080p")),
+            _fmt(r.get("rounds", 1)),
             _fmt(r.get("psnr_db"), 2), _fmt(r.get("ssim"), 4),
             _fmt(r.get("drop_db") if r.get("drop_db") is not None else r.get("drop_db_manifest"), 2),
             _fmt(r.get("overhead_pct")), _fmt(r.get("peak_rss_mb"), 0), _fmt(r.get("load_s"), 2),
@@ -115,7 +179,8 @@ def markdown_report(rows: list[dict], plots: dict[str, str] | None = None, probl
     lines = ["# edgedeblur benchmark report", "",
              f"{len(ok)} measurements on {len(_by_device(ok))} device(s); {len(failed)} failed. "
              "Latencies are medians in ms (tile: at the model's tile size; 720p/1080p: a whole frame "
-             "through the runner, tiled where the model needs it). PSNR/SSIM on the evaluation set "
+             "through the runner, tiled where the model needs it); where the same artifact file was "
+             "measured in several rounds, the median of the rounds' medians ('rounds'). PSNR/SSIM on the evaluation set "
              "shipped with edgedeblur (`edgedeblur/bench/evalset`). Pareto: no other row of the same "
              "task on the same device is both faster at 720p and better in PSNR.", ""]
     for device, group in _by_device(ok).items():
@@ -252,7 +317,7 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_report(rows: list[dict], out_dir: Path, problems: list[str] = (), plots: bool = True) -> dict[str, Path]:
     """Write ``report.md``, ``report.html`` and one ``pareto_<device>.png`` per device."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = dedupe(rows)
+    rows = merge_repeats(rows)
     ok = [r for r in rows if r.get("status") == "ok"]
     images: dict[str, Path] = {}
     links: dict[str, str] = {}

@@ -1,7 +1,10 @@
 """edge-report: merge edge-bench results from many devices into one report.
 
-Reads JSON Lines files written by edge-bench (one per device, or appended together), keeps the
-newest row per device x artifact x backend x threads, and writes into the output folder:
+Reads JSON Lines files written by edge-bench (one per device, or appended together) and merges
+rows of one device x artifact x backend x threads: repeated rounds on the same artifact file
+(same checksum) become one row whose latencies are the median of the rounds' medians, so run
+edge-bench several times, interleaved, for steadier figures; rows of an older export of the same
+name are dropped. It writes into the output folder:
 report.md (a table per device), pareto_<device>.png (PSNR vs 720p latency with the Pareto
 front marked) and report.html (one self-contained page with the plots inlined).
 """
@@ -17,6 +20,8 @@ from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry
 EXAMPLES = """examples:
   edge-report pi5.jsonl jetson.jsonl pixel8.jsonl -o report/
   edge-report results/*.jsonl -o docs/bench --no-plots
+  for r in 1 2 3; do edge-bench a.manifest.json b.manifest.json -o rounds.jsonl; done
+  edge-report rounds.jsonl -o report/          # each artifact: median of its 3 rounds
 """
 
 
@@ -33,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ..bench.report import dedupe, write_report
+    from ..bench.report import merge_repeats, write_report
     from ..bench.results import read_rows
     from ..errors import OutputPathError
 
@@ -43,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         raise OutputPathError("an input would be overwritten", path=args.output)
     rows, problems = read_rows(args.results)
     written = write_report(rows, args.output, problems, plots=not args.no_plots)
-    merged = dedupe(rows)
+    merged = merge_repeats(rows)
     ok = sum(r.get("status") == "ok" for r in merged)
     devices = len({r.get("device_id") for r in merged})
     print(f"{len(rows)} rows read from {len(args.results)} file(s); {len(merged)} after merging "
