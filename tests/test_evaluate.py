@@ -232,3 +232,45 @@ def test_edge_eval_camera_order_and_blind(clean_dir, tmp_path, capsys):
     assert summary["degradation_spec"]["clip"] is True and summary["degradation_spec"]["linear"] is True
     assert summary["protocol"]["side_information"] == "only what the method requires"
     assert "camera order" in summary["degradation"]
+
+
+def test_edge_eval_scores_a_training_runs_weights_file(clean_dir, tmp_path, capsys):
+    """-O weights=FILE scores a run's weights before shipping: the file, not the shipped weights."""
+    import torch
+    from safetensors.torch import save_file
+
+    from edgedeblur.errors import ArtifactError
+    from edgedeblur.models import create_method, create_model
+
+    torch.manual_seed(3)
+    net = create_model("mnv2unet_xs_denoise", pretrained=False).eval()
+    for p in net.parameters():  # a clearly different net from the shipped one
+        p.data.mul_(1.5)
+    run_weights = tmp_path / "run" / "weights.safetensors"
+    run_weights.parent.mkdir()
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(run_weights))
+
+    image = to_float(read_image(sorted(clean_dir.glob("*.png"))[0]))
+    from_file = create_method("mnv2unet_xs_denoise", weights=run_weights)
+    assert from_file.name == f"mnv2unet_xs_denoise[{run_weights}]"
+    with torch.no_grad():
+        expected = net.to_deploy()(torch.from_numpy(image.transpose(2, 0, 1)[None].copy()))[0].numpy()
+    np.testing.assert_allclose(from_file.restore(image), expected.transpose(1, 2, 0), atol=1e-5)
+    shipped = create_method("mnv2unet_xs_denoise").restore(image)
+    assert np.abs(shipped - from_file.restore(image)).max() > 0.01
+
+    out = tmp_path / "report.json"
+    args = ["-d", str(clean_dir), "--noise", "gaussian:sigma=25", "-q", "--json", str(out)]
+    assert edge_eval(["-m", "mnv2unet_xs_denoise", "-O", f"weights={run_weights}", *args]) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["method"] == from_file.name
+    assert edge_eval(["-m", "mnv2unet_xs_denoise", *args]) == 0
+    assert json.loads(out.read_text())["summary"]["psnr"] != pytest.approx(summary["psnr"], abs=0.01)
+
+    with pytest.raises(ArtifactError, match="weights file not found"):
+        create_method("mnv2unet_xs_denoise", weights=tmp_path / "nope.safetensors")
+    with pytest.raises(ArtifactError, match="do not fit"):
+        create_method("mnv2unet_s_denoise", weights=run_weights)
+    capsys.readouterr()
+    assert edge_eval(["-m", "mnv2unet_xs_denoise", "-O", "weights=missing.safetensors", *args]) == 2
+    assert "missing.safetensors" in capsys.readouterr().err

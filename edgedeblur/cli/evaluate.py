@@ -21,6 +21,11 @@ examples:
   edge-eval --method wiener --data ../shared/data/eval/cbsd68 \\
       --kernels-dir ../shared/data/kernels/levin09 --noise gaussian:sigma=2.55 --json out.json
 
+  # a training run's weights, before shipping them (-O weights= works for edge-deblur too)
+  edge-eval -m mnv2unet_s_deblur -O weights=runs/mnv2unet_s_deblur/weights.safetensors \
+      --data ../shared/data/eval/cbsd68 --kernels-dir ../shared/data/kernels/levin09 \
+      --noise gaussian:sigma=2.55 --limit 12
+
   # real degraded photos matched to clean ones by file stem
   edge-eval --method nlm-opencv --data clean/ --paired noisy/ --sigma 15
 

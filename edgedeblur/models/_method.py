@@ -8,11 +8,12 @@ averaged (the zoo is trained on RGB).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ..errors import ArtifactError, InvalidInputError
 
 __all__ = ["ModelMethod", "create_method", "pad_to_multiple"]
 
@@ -143,8 +144,24 @@ class ModelMethod:
 
 
 def create_method(name: str, device: str = "cpu", pretrained: bool = True,
-                  tile: int | None = None, overlap: int = AUTO_OVERLAP, self_ensemble: int = 1) -> ModelMethod:
-    """The trained zoo model ``name`` as a method (``pretrained=False`` only for tests/timing)."""
-    from ._registry import create_model
+                  tile: int | None = None, overlap: int = AUTO_OVERLAP, self_ensemble: int = 1,
+                  weights: str | Path | None = None) -> ModelMethod:
+    """The trained zoo model ``name`` as a method (``pretrained=False`` only for tests/timing).
 
-    return ModelMethod(create_model(name, pretrained=pretrained), name, device, tile, overlap, self_ensemble)
+    ``weights``: a ``.safetensors`` file of this architecture to use instead of the shipped
+    weights, e.g. a training run's ``runs/<recipe>/weights.safetensors``, so a run can be scored
+    (``edge-eval -m NAME -O weights=FILE``) before it is shipped. The method's name then records
+    the file: ``NAME[FILE]``.
+    """
+    from ._registry import _load_weights, create_model
+
+    if weights is None:
+        return ModelMethod(create_model(name, pretrained=pretrained), name, device, tile, overlap, self_ensemble)
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise ArtifactError("weights file not found", given=str(weights), path=path,
+                            allowed="a .safetensors file saved by edge-train for this model",
+                            hint=f"e.g. -O weights=runs/{name}/weights.safetensors, or drop it for the shipped weights")
+    model = create_model(name, pretrained=False)
+    _load_weights(model, name, path)
+    return ModelMethod(model.eval(), f"{name}[{path}]", device, tile, overlap, self_ensemble)
