@@ -90,10 +90,10 @@ def latency_720p(name: str, runs: int, pretrained: bool = True) -> float:
     return statistics.median(times)
 
 
-def _eval(method, folder: Path, degradation, *, kernels=None, limit=None) -> dict:
+def _eval(method, folder: Path, degradation, *, kernels=None, limit=None, centre_kernels=False) -> dict:
     from edgedeblur.evaluate import evaluate
 
-    res = evaluate(method, folder, degradation, seed=0, kernels=kernels, limit=limit)
+    res = evaluate(method, folder, degradation, seed=0, kernels=kernels, limit=limit, centre_kernels=centre_kernels)
     if res.failures:
         raise RuntimeError(f"{len(res.failures)} images failed: {res.failures[0]}")
     return {"psnr": round(res.psnr, 3), "ssim": round(res.ssim, 4), "input_psnr": round(res.input_psnr, 3),
@@ -134,6 +134,24 @@ def evaluate_model(name: str, task: str, args: argparse.Namespace, passes: int =
         return out
     out["levin8_cbsd68"] = _eval(method, cbsd, deblur_spec(), kernels=levin, limit=args.deblur_limit)
     print(f"  {name} levin x cbsd68: {out['levin8_cbsd68']['psnr']:.2f} dB", flush=True)
+    out[CENTRED] = levin_centred(method, name, args)
+    return out
+
+
+CENTRED = "levin8c_cbsd68"  # the Levin kernels shifted onto their centroids (blind-fair protocol)
+
+
+def levin_centred(method, name: str, args: argparse.Namespace) -> dict:
+    """Levin x CBSD68 with each kernel first moved onto its centroid (``centre_kernels``): the
+    published kernels are up to 4.3 px off-centre, which translates the blurred image, and no
+    blind method can know by how much (blind benchmarks align before scoring for this reason)."""
+    if isinstance(method, str):
+        from edgedeblur.methods import get_method
+
+        method = get_method(method)
+    out = _eval(method, DATA / "eval/cbsd68", deblur_spec(), kernels=DATA / "kernels/levin09",
+                limit=args.deblur_limit, centre_kernels=True)
+    print(f"  {name} levin (centred) x cbsd68: {out['psnr']:.2f} dB", flush=True)
     return out
 
 
@@ -153,7 +171,15 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace, passes: int =
         data = json.loads(path.read_text())
         if data.get("key") == key:
             print(f"  {name}: cached metrics ({path})", flush=True)
-            return data["metrics"]
+            metrics = data["metrics"]
+            if "levin8_cbsd68" in metrics and CENTRED not in metrics and not args.cached_only:
+                # added later: measure only the new protocol instead of re-running the rest
+                from edgedeblur.models import create_method
+
+                method = "wiener" if name == "wiener" else create_method(name)
+                metrics[CENTRED] = levin_centred(method, name, args)
+                path.write_text(json.dumps({"key": key, "metrics": metrics}, indent=2))
+            return metrics
     if args.cached_only:
         return None
     metrics = evaluate_model(name, task, args, passes)
@@ -313,32 +339,46 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         f" {args.deblur_limit * 8} blurred images per row. Wiener is given the true kernel and sigma;"
         " the learned models are blind (they never saw the Levin kernels in training).",
         "",
+        "Two protocols. 'Centred': each Levin kernel is first moved by whole pixels onto its centroid"
+        " (`edge-eval --centre-kernels`, `edgedeblur.degrade.centre_kernel`). The kernels as published"
+        " are up to 4.3 px off-centre (k4, k6, k7, k8 by 2-4 px), so they also translate the image;"
+        " a blind method cannot know that translation, and is scored against a reference it cannot"
+        " line up with (published blind-deblurring benchmarks align before scoring for this reason:"
+        " Koehler et al. 2012, Lai et al. 2016). Centring removes that unavoidable penalty and leaves"
+        " the blur; Wiener, given the kernel, undoes the translation either way. 'As published': the"
+        " kernels as stored, the protocol of the earlier versions of this page.",
+        "",
         f"The CBSD68 sigma 25 column of deblur models uses the first {args.cross_limit} images.",
         "",
-        "| method | params | GMAC/720p | PSNR dB | gain vs blurred | SSIM | CBSD68 s25 PSNR | trained (steps, min) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| method | params | GMAC/720p | centred: PSNR dB | gain vs blurred | SSIM | as published: PSNR dB | gain vs blurred | CBSD68 s25 PSNR | trained (steps, min) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    blurred = None
+    blurred = blurred_c = None
     for r in rows:
         m = r["metrics"]
         if "levin8_cbsd68" not in m:
             continue
-        blurred = m["levin8_cbsd68"]["input_psnr"]
+        raw, cen = m["levin8_cbsd68"], m.get(CENTRED)
+        blurred = raw["input_psnr"]
         params = f"{r['params'] / 1e6:.3f} M" if r["params"] else "-"
         macs = f"{r['macs'] / 1e9:.2f}" if r["macs"] else "-"
-        gain = m["levin8_cbsd68"]["psnr"] - m["levin8_cbsd68"]["input_psnr"]
-        lines.append(f"| {r['name']} | {params} | {macs} | {m['levin8_cbsd68']['psnr']:.2f} | {gain:+.2f} | "
-                     f"{m['levin8_cbsd68']['ssim']:.4f} | {_cell(m.get('cbsd68_sigma25'), ssim=False)} | "
+        if cen:
+            blurred_c = cen["input_psnr"]
+            centred = f"{cen['psnr']:.2f} | {cen['psnr'] - cen['input_psnr']:+.2f} | {cen['ssim']:.4f}"
+        else:
+            centred = "- | - | -"
+        lines.append(f"| {r['name']} | {params} | {macs} | {centred} | {raw['psnr']:.2f} | "
+                     f"{raw['psnr'] - raw['input_psnr']:+.2f} | {_cell(m.get('cbsd68_sigma25'), ssim=False)} | "
                      f"{_train_cell(r['train'])} |")
     if blurred is not None:
-        lines += ["", f"Blurred input: {blurred:.2f} dB."]
+        lines += ["", f"Blurred input: {_fmt(blurred_c)} dB centred, {blurred:.2f} dB as published."]
     lines += [
         "",
         f"## Every trained zoo entry: cost and CPU latency (PyTorch deploy form, 1280x720, {args.threads} thread(s))",
         "",
         f"Median of {args.runs} runs after a warm-up; ratio to {LATENCY_BASELINE} measured in the same process.",
         "",
-        "| model | task | params | GMAC/720p | latency 720p (ms) | vs baseline | CBSD68 s25 PSNR/SSIM | Levin x CBSD68 PSNR/SSIM |",
+        "| model | task | params | GMAC/720p | latency 720p (ms) | vs baseline | CBSD68 s25 PSNR/SSIM | Levin (centred) x CBSD68 PSNR/SSIM |",
         "|---|---|---|---|---|---|---|---|",
     ]
     base = next((r["latency"] for r in rows if r["name"] == LATENCY_BASELINE), None)
@@ -349,7 +389,7 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         m = r["metrics"]
         lines.append(f"| {r['name']} | {r['task']} | {r['params'] / 1e6:.3f} M | {r['macs'] / 1e9:.2f} | "
                      f"{r['latency'] * 1000:.0f} | {ratio} | {_cell(m.get('cbsd68_sigma25'))} | "
-                     f"{_cell(m.get('levin8_cbsd68'))} |")
+                     f"{_cell(m.get(CENTRED))} |")
     lines += [
         "",
         "## What it would take",

@@ -103,13 +103,14 @@ class _SpecDegrader:
         return np.asarray(out.degraded, dtype=np.float32), out.kernel, sigma
 
 
-def load_kernels(source: str | Path | Sequence[str | Path]) -> list[tuple[str, np.ndarray]]:
+def load_kernels(source: str | Path | Sequence[str | Path], centre: bool = False) -> list[tuple[str, np.ndarray]]:
     """Read blur kernels (``edgedeblur.degrade.load_kernel``: .npy, image or .mat PSFs) from a
-    folder (sorted) or a list of files; returns ``(file stem, kernel)`` pairs summing to 1."""
-    from .degrade import kernel_files, load_kernel
+    folder (sorted) or a list of files; returns ``(file stem, kernel)`` pairs summing to 1.
+    ``centre``: shift each by whole pixels onto its centroid (``edgedeblur.degrade.centre_kernel``)."""
+    from .degrade import centre_kernel, kernel_files, load_kernel
 
     paths = kernel_files(source) if isinstance(source, (str, Path)) else [Path(p) for p in source]
-    return [(p.stem, load_kernel(p)) for p in paths]
+    return [(p.stem, centre_kernel(k) if centre else k) for p, k in ((p, load_kernel(p)) for p in paths)]
 
 
 def _resolve_method(method: object, options: dict[str, object] | None):  # noqa: ANN202
@@ -230,6 +231,7 @@ def evaluate(
     *,
     kernels: str | Path | Sequence[str | Path] | None = None,
     kernel_mode: str = "each",
+    centre_kernels: bool = False,
     limit: int | None = None,
     crop_border: int = 0,
     y_channel: bool = False,
@@ -245,7 +247,9 @@ def evaluate(
     ``restore(image, *, kernel=None, sigma=None)``. ``degradation`` is a spec from
     ``edgedeblur.degrade`` (``parse_degradation(...)``, ``paper_awgn(25)``) or a spec string
     it parses. ``kernels`` is a folder or list of kernel files (``.npy`` or image) blurring
-    each image per ``kernel_mode``. ``oracle`` (default, as the papers) gives every method that
+    each image per ``kernel_mode``; ``centre_kernels`` first shifts each onto its centroid (for
+    blind methods: an off-centre PSF translates the image, which no blind method can undo;
+    ``edgedeblur.degrade.centre_kernel``). ``oracle`` (default, as the papers) gives every method that
     accepts them the true kernel and sigma; ``oracle=False`` only those that require them.
     ``progress(iterator, total)`` may wrap the loop (CLI bar); ``on_score`` sees each score as
     it is made. ``shard=(k, n)`` keeps every n-th (image, kernel) pair from the k-th, to split a
@@ -257,12 +261,15 @@ def evaluate(
     method = _resolve_method(method, method_options)
     degrader = as_degrader(degradation)
     files = _image_files(clean_folder, "clean image", limit)
-    kernel_list = load_kernels(kernels) if kernels is not None else []
+    kernel_list = load_kernels(kernels, centre=centre_kernels) if kernels is not None else []
+    if kernel_list:
+        protocol["centre_kernels"] = bool(centre_kernels)
     result = EvalResult(
         method=_method_name(method),
         data=str(clean_folder),
         degradation=degrader.describe() + (
-            f" x {len(kernel_list)} kernels from {kernels} ({kernel_mode})" if kernel_list else ""),
+            f" x {len(kernel_list)} {'centred ' if centre_kernels else ''}kernels from {kernels}"
+            f" ({kernel_mode})" if kernel_list else ""),
         seed=int(seed),
         protocol=protocol,
         degradation_spec=_spec_dict(degrader),

@@ -14,6 +14,7 @@ from PIL import Image
 from edgedeblur.degrade import (
     blur_image,
     camera_shake_kernel,
+    centre_kernel,
     defocus_kernel,
     gaussian_kernel,
     linear_motion_kernel,
@@ -141,6 +142,26 @@ def test_real_levin_kernels_load_and_keep_orientation(shared_data) -> None:
         assert np.allclose(out[30 - r: 31 + r, 30 - r: 31 + r], k, atol=1e-7)
         assert not np.allclose(k, k[::-1, ::-1], atol=1e-4)
     assert np.allclose(load_kernel(files[0], flip=True), load_kernel(files[0])[::-1, ::-1])
+
+
+def test_centre_kernel_moves_real_kernels_onto_their_centroid(shared_data) -> None:
+    offsets = []
+    for path in sorted((shared_data / "kernels" / "levin09").glob("*.npy")):
+        k = load_kernel(path)
+        cy, cx = centroid(k)
+        offsets.append(max(abs(cy - (k.shape[0] - 1) / 2), abs(cx - (k.shape[1] - 1) / 2)))
+        c = centre_kernel(k)
+        check_psf(c, centred_within=0.5)
+        # a whole-pixel translation: the same values, and the blurs differ by a shift only
+        np.testing.assert_allclose(np.sort(c[c > 0]), np.sort(k[k > 0]), rtol=1e-6)
+        img = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+        a, b = blur_image(img, k), blur_image(img, c)
+        dy = round(centroid(k)[0] - (k.shape[0] - 1) / 2)
+        dx = round(centroid(k)[1] - (k.shape[1] - 1) / 2)
+        np.testing.assert_allclose(np.roll(b, (dy, dx), axis=(0, 1))[20:44, 20:44], a[20:44, 20:44], atol=1e-5)
+    assert max(offsets) > 3  # Levin's k6 is off by more than 3 pixels: the reason for centring
+    centred = gaussian_kernel(2.0)
+    assert centre_kernel(centred) is not None and np.array_equal(centre_kernel(centred), centred)
 
 
 def test_even_sized_real_kernel_is_padded_to_odd(shared_data) -> None:

@@ -127,6 +127,26 @@ def test_each_kernel_mode_and_nonblind_wiener_beats_identity(clean_dir, shared_d
     assert wiener.psnr > np.mean(base) + 1.0
 
 
+def test_centred_kernels_remove_the_shift_a_blind_method_cannot_know(clean_dir, tmp_path):
+    """A delta PSF 3 px off the middle only translates the image: raw, the identity scores the
+    shift; centred, it scores the noise alone. Non-blind Wiener, given the shifted kernel, undoes it."""
+    delta = np.zeros((9, 9), np.float32)
+    delta[4, 7] = 1.0
+    np.save(tmp_path / "shifted_delta.npy", delta)
+    spec = parse_degradation(noise="gaussian:sigma=2.55", linear=False, clip=False, quantize=False)
+    raw = evaluate("identity", clean_dir, spec, kernels=tmp_path, limit=2)
+    centred = evaluate("identity", clean_dir, spec, kernels=tmp_path, centre_kernels=True, limit=2)
+    noise_only = evaluate("identity", clean_dir, spec, limit=2)
+    assert centred.psnr == pytest.approx(noise_only.psnr, abs=0.05)
+    assert raw.psnr < centred.psnr - 3.0
+    assert centred.protocol["centre_kernels"] is True and raw.protocol["centre_kernels"] is False
+    assert "centred kernels" in centred.degradation
+    w_raw = evaluate("wiener", clean_dir, spec, kernels=tmp_path, limit=2)  # given the shifted PSF
+    assert w_raw.psnr > raw.psnr + 5.0  # a non-blind method undoes the shift itself
+    assert edge_eval(["-m", "identity", "-d", str(clean_dir), "--noise", "gaussian:sigma=2.55",
+                      "--centre-kernels", "-q"]) == 2  # needs --kernels-dir
+
+
 def test_paired_mode_matches_by_stem(clean_dir, tmp_path):
     degraded = tmp_path / "degraded"
     degraded.mkdir()

@@ -12,6 +12,7 @@ numpy in, numpy out, seeded with numpy Generators, so a torch ``Dataset`` can ca
 from ._kernels import (
     KERNEL_EXTENSIONS,
     camera_shake_kernel,
+    centre_kernel,
     defocus_kernel,
     gaussian_kernel,
     kernel_files,
@@ -64,6 +65,7 @@ __all__ = [
     "KERNEL_SETS",
     "KERNEL_EXTENSIONS",
     "camera_shake_kernel",
+    "centre_kernel",
     "linear_motion_kernel",
     "defocus_kernel",
     "gaussian_kernel",
