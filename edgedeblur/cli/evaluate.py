@@ -22,13 +22,13 @@ examples:
       --kernels-dir ../shared/data/kernels/levin09 --noise gaussian:sigma=2.55 --json out.json
 
   # a training run's weights, before shipping them (-O weights= works for edge-deblur too)
-  edge-eval -m mnv2unet_s_deblur -O weights=runs/mnv2unet_s_deblur/weights.safetensors \
-      --data ../shared/data/eval/cbsd68 --kernels-dir ../shared/data/kernels/levin09 \
+  edge-eval -m mnv2unet_s_deblur -O weights=runs/mnv2unet_s_deblur/weights.safetensors \\
+      --data ../shared/data/eval/cbsd68 --kernels-dir ../shared/data/kernels/levin09 \\
       --noise gaussian:sigma=2.55 --limit 12
 
   # the same for blind methods, fairly: move each kernel onto its centroid first (Levin's are up
   # to 4.3 px off-centre, a translation no blind method can know)
-  edge-eval --method mnv2unet_m_deblur --data ../shared/data/eval/cbsd68 \
+  edge-eval --method mnv2unet_m_deblur --data ../shared/data/eval/cbsd68 \\
       --kernels-dir ../shared/data/kernels/levin09 --centre-kernels --noise gaussian:sigma=2.55
 
   # real degraded photos matched to clean ones by file stem
