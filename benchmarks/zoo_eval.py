@@ -200,16 +200,37 @@ def training_info(name: str, runs_dir: Path, run: Path | None = None) -> dict | 
 
         old = card_path(name)
         return json.loads(old.read_text()).get("trained") or None if old.is_file() else None
-    stages = []
+    stages: list[dict] = []
+    init: Path | None = None
     while run is not None and (run / "summary.json").is_file() and len(stages) < 8:
         stage, init = _stage_info(run)
         stages.insert(0, stage)
         run = init.parent if init is not None else None
+    if init is not None and run is not None and init.is_file():
+        stages[:0] = _carded_stages(name, init)
     if len(stages) == 1:
         return stages[0]
     last = stages[-1]
     total = {k: round(sum(st[k] or 0 for st in stages), 1) for k in ("wall_minutes", "cpu_minutes")}
     return {**last, "steps": sum(st["steps"] for st in stages), **total, "stages": stages}
+
+
+def _carded_stages(name: str, init: Path) -> list[dict]:
+    """The first stage(s) of a chain whose run folder is gone (trained in an earlier session),
+    from the current card: its whole record when the weights it describes are the ``init`` file,
+    or, once the card already lists stages, the stages up to the one that made ``init``."""
+    from edgedeblur.models import card_path
+
+    card = json.loads(card_path(name).read_text()) if card_path(name).is_file() else {}
+    trained = card.get("trained")
+    if not trained:
+        return []
+    sha = _sha256(init)
+    if card.get("weights_sha256") == sha:
+        return [{**st, "weights_sha256": st.get("weights_sha256", sha)} for st in trained.get("stages") or [trained]]
+    stages = trained.get("stages") or []
+    made = [i for i, st in enumerate(stages) if st.get("weights_sha256") == sha]
+    return stages[:made[0] + 1] if made else []
 
 
 def _stage_info(run: Path) -> tuple[dict, Path | None]:
@@ -230,6 +251,8 @@ def _stage_info(run: Path) -> tuple[dict, Path | None]:
             "patch": s["recipe"]["data"]["crop"], "batch": s["recipe"]["data"]["batch"],
             "lr": train["lr"],
             "machine": f"{cpu_model()}, 2 cores, shared with other jobs; torch " + s["torch"]}
+    if (run / "weights.safetensors").is_file():
+        info["weights_sha256"] = _sha256(run / "weights.safetensors")
     if run.name in list_recipes():  # edge-train's default run folder is runs/<recipe name>
         info["recipe"] = f"edgedeblur/train/recipes/{run.name}.yaml"
     if init is not None:
