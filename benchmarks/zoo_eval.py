@@ -302,7 +302,9 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
         "",
         "**Training budget.** Every model here was trained on a shared 2-core CPU (1 torch thread),"
         " 64 px patches, batch 8 (mnv2unet_m_denoise: 64 px x 12, then fine-tuned at 96 px x 8 and at"
-        " 128 px x 6, recipes mnv2unet_m_denoise_finetune and _stage3), for the budget in its recipe: wall-clock"
+        " 128 px x 6, recipes mnv2unet_m_denoise_finetune and _stage3; mnv2unet_m_deblur: fine-tuned"
+        " at 128 px x 6 for 100 more minutes, recipe mnv2unet_m_deblur_stage2, four times the CPU"
+        " time of its first stage), for the budget in its recipe: wall-clock"
         " minutes (`train.max_minutes`; the 25-minute runs of 2026-11-22, on an AMD EPYC at load"
         " 10-25) or a step count (the 6000-step NAS comparison runs of 2026-11-30, on this machine)."
         " Runs since 2026-11-30 06:00 UTC end by re-estimating the BatchNorm statistics of the"
