@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -50,11 +51,12 @@ def _run(cmd: list[str]) -> None:
 def _replace_rows(pair: str, rows: list[dict]) -> None:
     """Put this pair's edge-bench rows into ``BENCH_ROWS`` in place of its earlier ones (a
     re-measured or replaced pair must not leave stale points on the report's front)."""
+    from edgedeblur.io import atomic_write
+
     old = BENCH_ROWS.read_text().splitlines() if BENCH_ROWS.is_file() else []
     kept = [line for line in old if line.strip() and json.loads(line).get("pair") != pair]
-    tmp = BENCH_ROWS.with_suffix(".tmp")
-    tmp.write_text("".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(BENCH_ROWS)
+    text = "".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in rows)
+    atomic_write(BENCH_ROWS, lambda tmp: tmp.write_text(text))
 
 
 def train(model: str, recipe: Path, out: Path, steps: int, ship: bool) -> dict:
@@ -125,11 +127,6 @@ def bench_pair(manifests: list[Path], rounds: int) -> list[list[dict]]:
     return rows
 
 
-def _median(values: list[float]) -> float:
-    v = sorted(values)
-    return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--pair", action="append", required=True, help="TASK:NAS_MODEL:PEER_MODEL")
@@ -165,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench_pair(manifests, args.rounds)
         _replace_rows(spec, [{**r, "pair": spec} for per in rows for r in per])
         for model, per in zip((nas, peer), rows, strict=True):
-            entry["models"][model]["int8_tile_ms"] = _median([r["latency_tile"]["median"] for r in per])
-            entry["models"][model]["int8_720p_ms"] = _median([r["latency_720p"]["median"] for r in per])
+            entry["models"][model]["int8_tile_ms"] = statistics.median([r["latency_tile"]["median"] for r in per])
+            entry["models"][model]["int8_720p_ms"] = statistics.median([r["latency_720p"]["median"] for r in per])
             entry["models"][model]["int8_psnr_evalset"] = per[-1].get("psnr_db")
         a, b = entry["models"][nas], entry["models"][peer]
         gain = a["accuracy"]["psnr"] - b["accuracy"]["psnr"]

@@ -110,7 +110,8 @@ def load_kernels(source: str | Path | Sequence[str | Path], centre: bool = False
     from .degrade import centre_kernel, kernel_files, load_kernel
 
     paths = kernel_files(source) if isinstance(source, (str, Path)) else [Path(p) for p in source]
-    return [(p.stem, centre_kernel(k) if centre else k) for p, k in ((p, load_kernel(p)) for p in paths)]
+    kernels = [(p.stem, load_kernel(p)) for p in paths]
+    return [(stem, centre_kernel(k)) for stem, k in kernels] if centre else kernels
 
 
 def _resolve_method(method: object, options: dict[str, object] | None):  # noqa: ANN202

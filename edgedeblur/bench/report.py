@@ -15,6 +15,7 @@ import base64
 import html
 import os
 import re
+import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -32,12 +33,6 @@ def _same_file(a: dict, b: dict) -> bool:
             and (a.get("artifact_sha256"), a.get("backend_version")) == (b.get("artifact_sha256"), b.get("backend_version")))
 
 
-def _median(values: list[float]) -> float:
-    s = sorted(values)
-    mid = len(s) // 2
-    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
-
-
 def _merge_latency(stats: list[dict]) -> dict:
     """One latency entry from several rounds' entries: the median of their medians.
 
@@ -45,7 +40,7 @@ def _merge_latency(stats: list[dict]) -> dict:
     slowed by another job's burst moves it less than it moves the newest round alone.
     """
     medians = [float(s["median"]) for s in stats]
-    merged = {"median": round(_median(medians), 3), "rounds": len(stats),
+    merged = {"median": round(statistics.median(medians), 3), "rounds": len(stats),
               "round_medians": [round(m, 3) for m in medians],
               "runs": sum(int(s.get("runs") or 0) for s in stats)}
     mins = [float(s["min"]) for s in stats if s.get("min") is not None]
@@ -66,7 +61,7 @@ def _merge_rounds(rounds: list[dict]) -> dict:
     for key in ("overhead_ms", "overhead_pct"):
         values = [float(r[key]) for r in rounds if r.get(key) is not None]
         if values:
-            merged[key] = round(_median(values), 3)
+            merged[key] = round(statistics.median(values), 3)
     rss = [float(r["peak_rss_mb"]) for r in rounds if r.get("peak_rss_mb") is not None]
     if rss:
         merged["peak_rss_mb"] = max(rss)
