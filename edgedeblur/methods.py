@@ -37,7 +37,13 @@ __all__ = [
     "get_method",
     "list_methods",
     "check_image",
+    "DEFAULT_DENOISER",
+    "DEFAULT_DEBLUR_PRIOR",
 ]
+
+#: What ``denoise`` and ``deblur`` name (in edge-deblur, edge-eval, edge-export and here).
+DEFAULT_DENOISER = "mnv2unet_m_denoise"
+DEFAULT_DEBLUR_PRIOR = "mnv2unet_m_prior"
 
 
 @runtime_checkable
@@ -84,6 +90,42 @@ def register_method(name: str) -> Callable[[MethodFactory], MethodFactory]:
 def _ensure_builtin() -> None:
     """Import the classical baselines so that they register (numpy-only at import time)."""
     from . import classical  # noqa: F401
+
+
+@register_method("denoise")
+def _default_denoiser(**options: object) -> Method:
+    """The default denoiser: the zoo's ``DEFAULT_DENOISER`` (options as for any zoo model)."""
+    from . import models
+
+    method = models.create_method(DEFAULT_DENOISER, **options)  # type: ignore[arg-type]
+    method.name = f"denoise={method.name}"
+    return method
+
+
+@register_method("deblur")
+def _default_deblur(prior: str | None = None, weights: str | None = None, self_ensemble: int = 1,
+                    **config: object) -> Method:
+    """PSF-aware deblurring (:class:`edgedeblur.runtime.pipeline.DeblurPipeline`).
+
+    The kernel is the one given (``--kernel``) or estimated from the photo. ``prior``: an
+    exported prior's manifest (INT8 etc.) instead of the PyTorch zoo model; ``weights``: a
+    training run's weights for the zoo prior; other options (``mode``, ``iterations``,
+    ``prior_scale``...) are :class:`~edgedeblur.runtime.pipeline.PipelineConfig` fields.
+    """
+    from .runtime.pipeline import DeblurPipeline, PipelineConfig
+
+    if prior is not None:
+        from .runtime import load_pipeline
+
+        pipe = load_pipeline(prior, self_ensemble=self_ensemble)
+        if config:
+            pipe.config = PipelineConfig.from_dict({**pipe.config.to_dict(), **config})
+        return pipe
+    from . import models
+
+    prior_method = models.create_method(DEFAULT_DEBLUR_PRIOR, weights=weights, self_ensemble=self_ensemble)
+    return DeblurPipeline(prior_method, PipelineConfig.from_dict(dict(config)) if config else None,
+                          name="deblur" + (f"[{weights}]" if weights else ""))
 
 
 def list_methods(*, include_learned: bool = True) -> list[str]:

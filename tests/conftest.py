@@ -29,7 +29,8 @@ def onnx_and_torch(tmp_path):
     ort = pytest.importorskip("onnxruntime")
 
     def run(deployed, seed: int):
-        x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(seed))
+        channels = int(getattr(deployed, "in_channels", 3) or 3)  # 4: a noise-conditioned prior
+        x = torch.rand(1, channels, 64, 64, generator=torch.Generator().manual_seed(seed))
         path = tmp_path / f"net{seed}.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

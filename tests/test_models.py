@@ -11,6 +11,7 @@ from torch import nn
 
 import edgedeblur.models as zoo
 from edgedeblur.errors import ArtifactError, ConfigError, InvalidInputError, UnknownNameError
+from edgedeblur.models._macs import input_channels
 
 torch.set_num_threads(1)
 MODELS = zoo.list_models()
@@ -73,10 +74,10 @@ def test_deploy_matches_training_form(name: str) -> None:
     assert not any(isinstance(m, nn.BatchNorm2d) for m in deployed.modules())
     assert not any(isinstance(m, nn.LayerNorm) for m in deployed.modules())
     m = model.pad_multiple
-    x = torch.rand(1, 3, 2 * m if m >= 16 else 32, 3 * m if m >= 16 else 48)
+    x = torch.rand(1, input_channels(model), 2 * m if m >= 16 else 32, 3 * m if m >= 16 else 48)
     with torch.no_grad():
         ref, got = model(x), deployed(x)
-    assert ref.shape == x.shape
+    assert ref.shape == (1, 3, *x.shape[2:])
     assert (ref - got).abs().max().item() < 1e-5
     assert ref.min() >= 0 and ref.max() <= 1
 
@@ -87,10 +88,11 @@ def test_pad_multiple_is_needed_and_enough(name: str) -> None:
     m = model.pad_multiple
     assert m >= 1 and (m & (m - 1)) == 0, "pad_multiple is a power of two"
     with torch.no_grad():
-        assert model(torch.rand(1, 3, m * 2, m * 3)).shape == (1, 3, m * 2, m * 3)
+        c = input_channels(model)
+        assert model(torch.rand(1, c, m * 2, m * 3)).shape == (1, 3, m * 2, m * 3)
         if m > 1:  # a size that is not a multiple must fail (so the pad really matters)
             with pytest.raises(RuntimeError):
-                model(torch.rand(1, 3, m * 2 + m // 2, m * 3))
+                model(torch.rand(1, c, m * 2 + m // 2, m * 3))
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -37,8 +37,13 @@ def count_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
+def input_channels(model: nn.Module) -> int:
+    """Channels the net takes: 3 (RGB), or 4 for a prior conditioned on a noise-level map."""
+    return int(getattr(model, "in_channels", 3) or 3)
+
+
 def count_macs(model: nn.Module, h: int = 720, w: int = 1280) -> int:
-    """MACs of one forward pass on a 1x3xHxW input (batch 1).
+    """MACs of one forward pass on a 1xCxHxW input (batch 1, C from :func:`input_channels`).
 
     H and W are first rounded up to ``model.pad_multiple`` (what ``create_method`` feeds the
     net), so ``count_macs(model)`` is the cost of restoring one 1280x720 frame. The pass runs on
@@ -71,7 +76,7 @@ def count_macs(model: nn.Module, h: int = 720, w: int = 1280) -> int:
         ]
         try:
             with torch.no_grad():
-                probe(torch.zeros(1, 3, h, w, device=device))
+                probe(torch.zeros(1, input_channels(model), h, w, device=device))
         finally:
             for handle in handles:
                 handle.remove()

@@ -85,6 +85,8 @@ class ModelMethod:
         self.device = torch.device(device)
         self.model = model.to_deploy().to(self.device) if hasattr(model, "to_deploy") else model.eval()
         self.pad_multiple = int(getattr(model, "pad_multiple", 1) or 1)
+        # a prior conditioned on the noise level takes RGB + a sigma map (runtime.pipeline)
+        self.conditioned = int(getattr(model, "in_channels", 3) or 3) == 4
         if tile is not None and (tile < 0 or (tile and (tile % self.pad_multiple or overlap >= tile))):
             raise InvalidInputError(
                 "tile must be 0 (off) or a positive multiple of the model's pad multiple, larger than the overlap",
@@ -113,27 +115,36 @@ class ModelMethod:
     ) -> np.ndarray:
         """Restore one H x W or H x W x 3 float image; returns float32 of the same shape.
 
-        ``kernel`` and ``sigma`` are part of the method protocol (``edgedeblur.methods``); zoo
-        models are blind, so they are accepted and ignored.
+        ``kernel`` is part of the method protocol (``edgedeblur.methods``); zoo models are
+        blind, so it is accepted and ignored. ``sigma`` (0-255 scale) is the strength of a
+        noise-conditioned prior (estimated when ``None``) and ignored by blind models.
         """
-        del kernel, sigma
+        del kernel
         image = _check_image(image)
+        if self.conditioned and sigma is None:
+            from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma
+
+            sigma = max(estimate_noise_sigma(image), MIN_SIGMA)
         if self.self_ensemble > 1:
             from ..runtime.ensemble import self_ensemble
 
-            return self_ensemble(self._restore_once, image, self.self_ensemble)
-        return self._restore_once(image)
+            return self_ensemble(lambda x: self._restore_once(x, sigma), image, self.self_ensemble)
+        return self._restore_once(image, sigma)
 
-    def _restore_once(self, image: np.ndarray) -> np.ndarray:
+    def _restore_once(self, image: np.ndarray, sigma: float | None = None) -> np.ndarray:
         grey = image.ndim == 2
         rgb = np.repeat(image[:, :, None], 3, axis=2) if grey else image
         rgb = np.ascontiguousarray(rgb, dtype=np.float32)
+        if self.conditioned:
+            from ..runtime.pipeline import noise_map_input
+
+            rgb = noise_map_input(rgb, float(sigma))  # type: ignore[arg-type]
         h, w = rgb.shape[:2]
         tile = self._tile_for(h, w)
         if tile and h >= tile and w >= tile and (h > tile or w > tile):
             from ..runtime.tiling import run_tiled
 
-            out = np.empty_like(rgb)
+            out = np.empty((h, w, 3), dtype=np.float32)
             run_tiled(rgb, self._run, out, tile, self.overlap, prepare=lambda t: t, finish=lambda r: r)
         else:
             out = self._run(rgb[None])[0]

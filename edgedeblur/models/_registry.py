@@ -39,7 +39,8 @@ __all__ = [
     "read_card_file",
 ]
 
-TASKS = ("deblur", "denoise", "joint")
+#: "prior": a noise-level-conditioned refiner inside the deblur pipeline (RGB + sigma map in)
+TASKS = ("deblur", "denoise", "joint", "prior")
 PACKAGE_DIR = Path(__file__).resolve().parent
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 CARDS_DIR = PACKAGE_DIR / "cards"

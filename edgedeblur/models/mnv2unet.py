@@ -26,6 +26,9 @@ __all__ = ["MNV2UNet", "VARIANTS"]
 class MNV2UNet(ZooModel):
     """MobileNetV2-block U-Net; ``widths[i]`` channels at 1/2**i resolution.
 
+    ``in_channels`` 4 makes it a noise-level-conditioned prior: the input is RGB plus a constant
+    map of the noise sigma (0-255 scale divided by 255), the residual and output are RGB.
+
     ``depths[i]`` is the number of extra stride-1 inverted residuals at level ``i`` (level 0,
     full resolution, usually 0 to keep full-resolution cost low); ``expand`` the MobileNetV2
     expansion ratio.
@@ -36,12 +39,15 @@ class MNV2UNet(ZooModel):
         widths: tuple[int, ...] = (16, 24, 48, 96),
         depths: tuple[int, ...] = (0, 1, 2, 2),
         expand: int = 4,
+        in_channels: int = 3,
     ) -> None:
         super().__init__()
         if len(widths) != len(depths) or len(widths) < 2:
             raise ValueError("widths and depths must have the same length (at least 2 levels)")
         self.pad_multiple = 2 ** (len(widths) - 1)
-        self.stem = ConvBNAct(3, widths[0], 3)
+        # in_channels 4: RGB plus a constant noise-level map (the conditioned deblur prior)
+        self.in_channels = in_channels
+        self.stem = ConvBNAct(in_channels, widths[0], 3)
         self.enc0 = nn.Sequential(*[InvertedResidual(widths[0], widths[0], 1, expand) for _ in range(depths[0])])
         self.downs = nn.ModuleList()
         for i in range(1, len(widths)):
@@ -60,7 +66,7 @@ class MNV2UNet(ZooModel):
         feat, skips = encode_levels(x, self.stem, self.enc0, self.downs)
         for up, merge in zip(self.ups, self.merges, strict=True):
             feat = merge(up(feat) + skips.pop())
-        return self.head(feat, x)
+        return self.head(feat, x if self.in_channels == 3 else x[:, :3])
 
 
 # name -> (widths, depths, expand); MACs per 720p are computed into the card, see docs/zoo.md.
@@ -87,3 +93,12 @@ for _size, (_widths, _depths, _expand) in VARIANTS.items():
             depths=_depths,
             expand=_expand,
         )(mnv2unet)
+
+# The deblur pipeline's learned prior: sees the data step's output and the noise level
+# (see edgedeblur/runtime/pipeline.py); warm-started from mnv2unet_m_denoise.
+register_model(
+    "mnv2unet_m_prior",
+    card={"family": "mnv2unet", "task": "prior",
+          "description": "MobileNetV2 U-Net size m, noise-level-conditioned deconvolution prior/refiner"},
+    widths=VARIANTS["m"][0], depths=VARIANTS["m"][1], expand=VARIANTS["m"][2], in_channels=4,
+)(mnv2unet)

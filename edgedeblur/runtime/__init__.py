@@ -14,12 +14,16 @@ from .manifest import (
     validate_manifest,
     write_manifest,
 )
+from .pipeline import DeblurPipeline, PipelineConfig, load_pipeline
 from .runner import Runner, load
 from .tiling import blend_ramp, blend_window, tile_grid
 from .video import VideoReport, open_source, restore_video
 
 __all__ = [
     "load",
+    "load_pipeline",
+    "DeblurPipeline",
+    "PipelineConfig",
     "Runner",
     "BackendInfo",
     "FallbackWarning",

@@ -132,6 +132,8 @@ class Runner:
                               allowed=f"multiple of {manifest.pad_multiple}", path=manifest.path)
         self.batch = int(batch or (4 if self.input.batch is None else self.input.batch))
         self.name = f"{manifest.name}@{backend.info.name}"
+        # a deblur prior: RGB plus a constant noise-level map in, RGB out (runtime.pipeline)
+        self.conditioned = self.input.channels == 4
 
     # --- reported facts -------------------------------------------------------------------
     @property
@@ -203,15 +205,33 @@ class Runner:
                 sigma: float | None = None) -> np.ndarray:
         """Restore an H x W or H x W x 3 image; returns the same dtype and shape.
 
-        ``kernel``/``sigma`` are accepted for the method protocol and ignored: exported models
-        are blind.
+        ``kernel`` is accepted for the method protocol and ignored: exported models are blind.
+        ``sigma`` (0-255 scale) is the strength of a noise-conditioned prior (a 4-channel
+        model; estimated when ``None``), ignored by the others.
         """
         image = _check_image(image)
+        if self.conditioned:
+            return self._restore_conditioned(image, sigma)
         if self.self_ensemble > 1:
             # average in float: the mean of rounded uint8 outputs would lose the gain
             mean = self_ensemble(self._restore_once, to_float(image), self.self_ensemble)
             return _float_to(mean, image.dtype)
         return self._restore_once(image)
+
+    def _restore_conditioned(self, image: np.ndarray, sigma: float | None) -> np.ndarray:
+        from .deconv import MIN_SIGMA, estimate_noise_sigma
+        from .pipeline import noise_map_input
+
+        f = to_float(image)
+        if sigma is None:
+            sigma = max(estimate_noise_sigma(f), MIN_SIGMA)
+        if self.self_ensemble > 1:
+            out = self_ensemble(lambda x: self._restore_hwc(noise_map_input(x, sigma)), _as_rgb(f),
+                                self.self_ensemble)
+        else:
+            out = self._restore_hwc(noise_map_input(f, float(sigma)))
+        out = out.mean(axis=2) if image.ndim == 2 else out
+        return out if image.dtype == np.float32 else _float_to(out, image.dtype)
 
     def _restore_once(self, image: np.ndarray) -> np.ndarray:
         model_c = self.input.channels
@@ -230,13 +250,13 @@ class Runner:
         """H x W x (1 or 3) in its own dtype -> same; replicates grey for RGB models."""
         h, w, c = image.shape
         replicate = c == 1 and self.input.channels == 3
+        out_c = 1 if replicate else min(c, self.output.channels or c)
         fixed = not self.manifest.dynamic_hw
         use_tiles = fixed or h * w > self.max_pixels
         m = self.tile if use_tiles else self.manifest.pad_multiple
         ph = max(self.tile, h) if use_tiles else -(-h // m) * m
         pw = max(self.tile, w) if use_tiles else -(-w // m) * m
         src = _reflect_pad(image, ph, pw)
-        out_c = 1 if replicate else c
 
         def prepare(crop: np.ndarray) -> np.ndarray:
             f = to_float(crop)
@@ -269,6 +289,10 @@ def _float_to(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
         rows += 0.5
         return rows.astype(dtype)
     return from_float(rows, dtype)
+
+
+def _as_rgb(x: np.ndarray) -> np.ndarray:
+    return np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..io import list_images, read_image, to_float
+from ._prior_data import check_prior_config, prior_input
 
 __all__ = ["data_root", "PairStream", "PairDataset", "SOURCES", "validation_pairs", "build_degradations"]
 
@@ -149,6 +150,7 @@ class PairStream:
                                   allowed=", ".join(SOURCES))
         w = np.asarray(data["source_weights"], dtype=np.float64)
         self.source_probs = w / w.sum()
+        self.prior = _prior_config(data)
 
     def sample(self, step: int, index: int) -> tuple[np.ndarray, np.ndarray]:
         """One (degraded, clean) HxWx3 pair; a pure function of (seed, step, index)."""
@@ -158,9 +160,12 @@ class PairStream:
         src = self.sources[int(rng.choice(len(self.sources), p=self.source_probs))]
         big = src.patch(rng, self.crop + 2 * self.margin)
         spec = self.specs[int(rng.choice(len(self.specs), p=self.spec_probs))]
-        degraded = degrade(big, spec, rng).degraded
+        result = degrade(big, spec, rng)
+        degraded = result.degraded
         if src.grey:  # one noise field for all three channels, as a grey image has at test time
             degraded = np.repeat(degraded[..., :1], 3, axis=2)
+        if self.prior:  # the deblur prior sees the data step's output and the noise level
+            degraded = prior_input(degraded, result.kernel, result.sigma, rng, self.prior)
         m, c = self.margin, self.crop
         return degraded[m:m + c, m:m + c], big[m:m + c, m:m + c]
 
@@ -201,6 +206,12 @@ def batches(stream: PairStream, start: int, total: int, workers: int):  # noqa: 
     return ((d.numpy(), c.numpy()) for d, c in loader)
 
 
+def _prior_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The checked ``data.prior`` section, or None when the recipe trains no pipeline prior."""
+    cfg = data.get("prior") or {}
+    return check_prior_config(cfg) if cfg.get("mode") else None
+
+
 def _margin(specs: Sequence[Any]) -> int:
     """Half the largest kernel any spec may draw (0 for pure noise), capped at 32 px."""
     largest = 0
@@ -226,6 +237,7 @@ def validation_pairs(data: Mapping[str, Any], *, seed: int = 12345, crop: int | 
     root = data_root(data.get("root"))
     _, val_files = _split_files(root, int(data["val_images"]))
     specs, probs = build_degradations(data["degradations"])
+    prior = _prior_config(data)
     size = int(data["val_crop"] if crop is None else crop)
     pairs = []
     for i, path in enumerate(val_files):
@@ -236,7 +248,10 @@ def validation_pairs(data: Mapping[str, Any], *, seed: int = 12345, crop: int | 
         clean = np.ascontiguousarray(img[y:y + sh, x:x + sw])
         rng = np.random.default_rng([seed, i])
         spec = degradation if degradation is not None else specs[int(rng.choice(len(specs), p=probs))]
-        degraded = degrade(clean, spec, rng).degraded
+        result = degrade(clean, spec, rng)
+        degraded = result.degraded
+        if prior:
+            degraded = prior_input(degraded, result.kernel, result.sigma, rng, prior)
         pairs.append((degraded.transpose(2, 0, 1)[None].astype(np.float32),
                       clean.transpose(2, 0, 1)[None].astype(np.float32)))
     return pairs

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
         "workers": 0,  # DataLoader worker processes making batches ahead (0: in the main process)
         "val_images": 8,  # the last N of train/bsds500_test (held out from training)
         "val_crop": 128,
+        # the deblur pipeline's prior: inputs are the data step's output + a noise-level map
+        # (edgedeblur/train/_prior_data.py); mode "" trains on the degraded images themselves
+        "prior": {"mode": "", "prior_scale": 30.0, "kernel_error": 0.5, "sigma_jitter": 0.2},
     },
     "train": {
         "steps": 20000,
@@ -92,7 +95,8 @@ _CHOICES = {
     "train.schedule": ("cosine", "plateau", "constant"),
     "train.device": ("auto", "cpu", "cuda"),
     "gan.kind": ("ragan_ls", "wgan_gp"),
-    "task": (None, "deblur", "denoise", "joint"),
+    "task": (None, "deblur", "denoise", "joint", "prior"),
+    "data.prior.mode": ("", "wiener"),
 }
 _POSITIVE = ("data.crop", "data.batch", "train.steps", "train.lr", "train.threads", "val.every",
              "log.every", "checkpoint.every", "gan.width", "gan.layers", "gan.lr")

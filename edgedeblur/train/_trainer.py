@@ -344,20 +344,43 @@ def recalibrate_bn_for_recipe(model: nn.Module, recipe: dict[str, Any], batches:
 
 
 def _init_weights(model: nn.Module, name: str, init: str) -> None:
-    """Load ``train.init`` (a weights file, or ``pretrained``) into the model: a fine-tuning start."""
+    """Load ``train.init`` into the model: a fine-tuning start.
+
+    ``pretrained``: the model's shipped weights; ``zoo:OTHER``: another zoo entry's shipped
+    weights, where input convolutions that take more channels here (the conditioned prior's
+    noise map) get zero weights for the new channels, so the start computes what OTHER did;
+    anything else: a ``.safetensors`` file.
+    """
     from ..models import weights_path
 
-    path = weights_path(name) if init == "pretrained" else Path(init).expanduser()
+    source = init[4:] if init.startswith("zoo:") else None
+    path = weights_path(source or name) if source or init == "pretrained" else Path(init).expanduser()
     if not path.is_file():
         raise ConfigError("train.init names no weights file", given=init, path=path,
-                          allowed="'pretrained' (the shipped weights) or a .safetensors file",
+                          allowed="'pretrained' (the shipped weights), 'zoo:NAME' or a .safetensors file",
                           hint="e.g. --set train.init=runs/mnv2unet_m_denoise/weights.safetensors")
     state = load_weights(path)
+    if source:
+        state = _widen_inputs(state, model.state_dict())
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ConfigError(f"train.init weights do not fit {name}: {str(exc).splitlines()[0]}",
                           given=str(path), hint="train.init must hold weights of the recipe's model") from exc
+
+
+def _widen_inputs(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Zero-pad conv weights whose input-channel axis is narrower than the target's."""
+    out = dict(state)
+    for key, want in target.items():
+        have = state.get(key)
+        if have is not None and have.ndim == 4 and have.shape != want.shape \
+                and have.shape[0] == want.shape[0] and have.shape[2:] == want.shape[2:] \
+                and have.shape[1] < want.shape[1]:
+            wide = torch.zeros_like(want)
+            wide[:, : have.shape[1]] = have
+            out[key] = wide
+    return out
 
 
 def _zero_init_head(model: nn.Module) -> None:

@@ -1,0 +1,231 @@
+"""The PSF-aware deblur pipeline: a frequency-domain data step and a learned, noise-conditioned prior.
+
+``DeblurPipeline.restore(image, kernel=None, sigma=None)``:
+
+1. **The PSF** comes from the caller (a kernel file; later a gyroscope per region) or, when none
+   is given, from blind estimation on the photo (:mod:`edgedeblur.runtime.kernel_estimate`). A
+   photo the estimator finds sharp gets a delta kernel: the pipeline then only denoises, so it
+   never damages a sharp photo. An estimate that fails falls back to the same, with a warning
+   and ``last_estimate`` saying why.
+2. **The noise level** ``sigma`` (0-255 scale) is given or estimated
+   (:func:`edgedeblur.runtime.deconv.estimate_noise_sigma`); the prior was trained for a range
+   (``PipelineConfig.sigma_max``), and a level outside it is refused, not silently clipped.
+3. **The data step** (float32 numpy, :mod:`edgedeblur.runtime.deconv`): ``mode="wiener"`` is one
+   Wiener step regularised less than the stand-alone Wiener (``prior_scale``), followed by one
+   prior pass that removes its ringing and noise; ``mode="hqs"`` is ``iterations`` rounds of
+   half-quadratic splitting (DPIR / USRNet) with a geometric schedule of prior strengths from
+   ``hqs_sigma_start`` down to the noise level.
+4. **The prior** is anything with ``restore(rgb_float, sigma=...)`` that takes a noise-level map
+   as its 4th input channel: a zoo model in PyTorch (``create_method("mnv2unet_m_prior")``) or an
+   exported artifact through the runtime :class:`~edgedeblur.runtime.Runner` (INT8 included).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
+from .deconv import MIN_SIGMA, DataStep, estimate_noise_sigma, wiener_deconvolve
+
+__all__ = ["noise_map_input", "NOISE_MAP_SCALE", "PipelineConfig", "DeblurPipeline", "PIPELINE_MODES",
+           "PSFInfo", "load_pipeline"]
+
+log = logging.getLogger(__name__)
+
+#: The prior's 4th input channel holds ``sigma * NOISE_MAP_SCALE`` (sigma on the 0-255 scale):
+#: sigma 50 maps to 1.0, so the map spans the input's [0, 1] range and survives INT8.
+NOISE_MAP_SCALE = 1.0 / 50.0
+PIPELINE_MODES = ("wiener", "hqs")
+
+
+def noise_map_input(x: np.ndarray, sigma: float) -> np.ndarray:
+    """H x W x 4 float32: ``x`` (RGB, clipped to [0, 1]) and a constant noise-level map."""
+    rgb = np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x
+    out = np.empty(rgb.shape[:2] + (4,), dtype=np.float32)
+    np.clip(rgb, 0.0, 1.0, out=out[..., :3])
+    out[..., 3] = np.float32(sigma * NOISE_MAP_SCALE)
+    return out
+
+
+class Prior(Protocol):
+    def restore(self, image: np.ndarray, *, sigma: float | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The pipeline's settings; the manifest's ``pipeline`` section is ``to_dict()``."""
+
+    mode: str = "wiener"
+    prior_scale: float = 30.0  # Wiener regularisation: sigma^2 / (prior_scale * G); 10 = stand-alone
+    iterations: int = 1  # prior passes (hqs: data step + prior rounds)
+    hqs_sigma_start: float = 15.0  # hqs: prior strength of the first round (0-255 scale)
+    taper: str = "mean"
+    sigma_max: float = 15.0  # the largest blur-noise level the prior was trained for
+    denoise_sigma_max: float = 25.0  # the largest level without blur (a delta kernel)
+    kernel_max: int = 75  # largest PSF side the pipeline accepts
+    estimator: dict[str, Any] = field(default_factory=lambda: {"kernel_size": 31, "max_side": 512,
+                                                               "time_budget_s": 3.0})
+
+    def __post_init__(self) -> None:
+        if self.mode not in PIPELINE_MODES:
+            raise InvalidInputError("unknown deblur pipeline mode", given=self.mode,
+                                    allowed=", ".join(PIPELINE_MODES))
+        if not (isinstance(self.iterations, int) and 1 <= self.iterations <= 16):
+            raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
+        for key in ("prior_scale", "hqs_sigma_start", "sigma_max", "denoise_sigma_max"):
+            value = getattr(self, key)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+                raise InvalidInputError(f"pipeline {key} must be a positive number", given=value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "psf-deconvolution", **asdict(self), "noise_map_scale": NOISE_MAP_SCALE}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
+        """From a manifest's ``pipeline`` section or user options; unknown keys are refused."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known - {"kind", "noise_map_scale"}
+        if unknown:
+            raise ConfigError("unknown deblur pipeline settings", given=", ".join(sorted(unknown)),
+                              allowed=", ".join(sorted(known)))
+        if "kind" in data and data["kind"] != "psf-deconvolution":
+            raise ConfigError("unknown pipeline kind", given=data["kind"], allowed="psf-deconvolution")
+        if "noise_map_scale" in data and not np.isclose(float(data["noise_map_scale"]), NOISE_MAP_SCALE):
+            raise ConfigError("pipeline noise_map_scale differs from this runtime's", given=data["noise_map_scale"],
+                              allowed=NOISE_MAP_SCALE, hint="re-export the prior with this edgedeblur version")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class PSFInfo:
+    """Where the last PSF came from (``edge-deblur`` prints it and ``--save-kernel`` writes it)."""
+
+    source: str  # "given", "estimated", "sharp" (estimated: no blur), "fallback" (estimate failed)
+    kernel: np.ndarray
+    confidence: float | None = None
+    seconds: float = 0.0
+    note: str = ""
+
+
+class DeblurPipeline:
+    """PSF-aware deblurring as a method: ``restore(image, kernel=None, sigma=None)``."""
+
+    needs_kernel = False
+    needs_sigma = False
+
+    def __init__(self, prior: Prior, config: PipelineConfig | None = None, name: str = "deblur") -> None:
+        self.prior = prior
+        self.config = config or PipelineConfig()
+        self.name = name
+        self.last_psf: PSFInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"DeblurPipeline({self.name!r}, mode={self.config.mode}, prior={self.prior!r})"
+
+    # --- side information ----------------------------------------------------------------
+    def _kernel(self, image: np.ndarray, kernel: np.ndarray | None) -> PSFInfo:
+        if kernel is not None:
+            k = np.asarray(kernel, dtype=np.float32)
+            if k.ndim != 2 or max(k.shape) > self.config.kernel_max:
+                raise KernelError("kernel is larger than the deblur pipeline accepts", given=k.shape,
+                                  allowed=f"2-D, at most {self.config.kernel_max} px a side",
+                                  hint="crop the PSF to its support, or downscale photo and PSF together")
+            return PSFInfo("given", k)
+        from .kernel_estimate import estimate_kernel
+
+        started = time.perf_counter()
+        try:
+            est = estimate_kernel(image, **self.config.estimator)
+        except (InvalidInputError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            log.warning("deblur: kernel estimation failed (%s); denoising only", exc)
+            return PSFInfo("fallback", np.ones((1, 1), np.float32), None,
+                           time.perf_counter() - started, f"estimation failed: {exc}; denoised only")
+        source = "sharp" if est.sharp else "estimated"
+        return PSFInfo(source, est.kernel, est.confidence, est.seconds,
+                       "no blur found: denoised only" if est.sharp else "")
+
+    def _sigma(self, image: np.ndarray, sigma: float | None, blurred: bool) -> float:
+        limit = self.config.sigma_max if blurred else self.config.denoise_sigma_max
+        if sigma is None:
+            sigma = max(estimate_noise_sigma(image), MIN_SIGMA)
+            if sigma > limit:
+                raise InvalidInputError(
+                    "estimated noise level is above what the deblur prior was trained for",
+                    given=f"sigma {sigma:.1f} (0-255 scale, estimated)", allowed=f"<= {limit:g}",
+                    hint="denoise first (-m denoise), or pass --sigma if the estimate is wrong")
+            return sigma
+        if not np.isfinite(sigma) or sigma < 0 or sigma > limit:
+            raise InvalidInputError("noise level outside what the deblur prior was trained for",
+                                    given=sigma, allowed=f"0-{limit:g} (0-255 scale)",
+                                    hint="denoise first (-m denoise) for heavier noise")
+        return max(float(sigma), MIN_SIGMA / 2)
+
+    # --- the method ----------------------------------------------------------------------
+    def restore(self, image: np.ndarray, *, kernel: np.ndarray | None = None,
+                sigma: float | None = None) -> np.ndarray:
+        """Deblur one float H x W or H x W x 3 image in [0, 1]; float32 of the same shape out."""
+        image = _check_float_image(image)
+        psf = self._kernel(image, kernel)
+        self.last_psf = psf
+        blurred = psf.kernel.size > 1
+        s = self._sigma(image, sigma, blurred)
+        grey = image.ndim == 2
+        if self.config.mode == "hqs" and blurred:
+            out = self._hqs(image, psf.kernel, s)
+        else:
+            x0 = wiener_deconvolve(image, psf.kernel, sigma=s, prior_scale=self.config.prior_scale,
+                                   taper=self.config.taper) if blurred else image
+            out = self.prior.restore(_rgb(x0), sigma=s)
+        out = np.asarray(out, dtype=np.float32)
+        return out.mean(axis=2) if grey else out
+
+    def _hqs(self, image: np.ndarray, kernel: np.ndarray, sigma: float) -> np.ndarray:
+        """DPIR-style rounds: x = data step(z, rho_k); z = prior(x, sigma_k), sigma_k falling."""
+        cfg = self.config
+        step = DataStep(_rgb(image), kernel, taper=cfg.taper)
+        start = max(cfg.hqs_sigma_start, sigma)
+        sigmas = np.geomspace(start, sigma, cfg.iterations) if cfg.iterations > 1 else np.array([sigma])
+        z = wiener_deconvolve(_rgb(image), kernel, sigma=sigma, prior_scale=cfg.prior_scale, taper=cfg.taper)
+        z = self.prior.restore(np.clip(z, 0, 1), sigma=float(start))
+        for s_k in sigmas[1:]:
+            rho = (sigma / 255.0) ** 2 / (float(s_k) / 255.0) ** 2  # DPIR: rho_k = sigma_n^2 / sigma_k^2
+            x = step.solve(z, rho)
+            z = self.prior.restore(np.clip(x, 0, 1), sigma=float(s_k))
+        return z
+
+
+def _rgb(x: np.ndarray) -> np.ndarray:
+    return np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x
+
+
+def _check_float_image(image: Any) -> np.ndarray:
+    from ..methods import check_image
+
+    image = check_image(image)
+    if min(image.shape[:2]) < 8:
+        raise InvalidInputError("image too small to deblur", given=image.shape, allowed="at least 8 x 8")
+    return image
+
+
+def load_pipeline(artifact_or_manifest: str, backend: str | None = None, **options: Any) -> DeblurPipeline:
+    """The deblur pipeline of an exported prior (``edge-export deblur``): its manifest's
+    ``pipeline`` section and the prior artifact on a backend (``options`` go to ``runtime.load``)."""
+    from .manifest import Manifest
+    from .runner import load
+
+    manifest = Manifest.read(artifact_or_manifest)
+    section = manifest.data.get("pipeline")
+    if not section:
+        raise ArtifactError("manifest has no deblur pipeline section", path=manifest.path,
+                            allowed="a manifest written by edge-export deblur",
+                            hint="export the pipeline with: edge-export deblur --target onnx-int8")
+    if manifest.input.channels != 4:
+        raise ArtifactError("the pipeline's prior must take RGB + a noise map (4 channels)",
+                            given=manifest.input.channels, path=manifest.path)
+    runner = load(manifest.path, backend=backend, **options)
+    return DeblurPipeline(runner, PipelineConfig.from_dict(section), name=f"deblur@{runner.name}")
