@@ -22,29 +22,34 @@ from ._video import restore_videos, split_video_inputs
 
 __all__ = ["main", "DEFAULT_METHODS", "default_method"]
 
-# The method used when --method is not given, keyed by whether a kernel was given: with a
-# kernel, non-blind Wiener deconvolution; without one, the bundled learned denoiser (the best one
-# measured: docs/zoo_results.md). This is THE one place to change the default. The learned
-# *deblur* models are not the default yet: trained on this project's CPU budget they stay within
-# 0.1 dB of the blurred input on Levin x CBSD68 (docs/zoo_results.md), so they would do nothing
-# for a user; switch "without_kernel" to one once a GPU-trained one ships.
-DEFAULT_METHODS = {"with_kernel": "wiener", "without_kernel": "mnv2unet_m_denoise"}
+# The method used when --method is not given, keyed by whether a kernel was given. Both are the
+# PSF-aware deblur pipeline (edgedeblur.runtime.pipeline): with --kernel it deconvolves with that
+# PSF, without one it estimates the PSF from the photo; a photo it finds sharp is only denoised by
+# the same noise-conditioned prior. This is THE one place to change the default. The blind
+# end-to-end zoo nets are not the default: trained on this project's CPU budget they gain
+# 0.35 dB at most on Levin x CBSD68 (docs/zoo_results.md).
+DEFAULT_METHODS = {"with_kernel": "deblur", "without_kernel": "deblur"}
 
 #: Methods that estimate sigma per image when --sigma is not given (the CLI says so once).
-ESTIMATES_SIGMA = {"wiener", "nlm-opencv", "nlm-skimage", "bm3d"}
+ESTIMATES_SIGMA = {"wiener", "nlm-opencv", "nlm-skimage", "bm3d", "deblur"}
 
 FORMATS = ("png", "tif", "jpg", "bmp", "webp", "same")
 
 EXAMPLES = """\
 examples:
-  # deconvolve with a known blur kernel (Wiener is the default when --kernel is given)
+  # deblur: the PSF is estimated from each photo, deconvolved, and cleaned by the learned prior
+  edge-deblur blurry.png -o restored/ --save-kernel
+  # with a known blur kernel (PSF file) and noise level
   edge-deblur blurry.png -o restored/ --kernel psf.npy --sigma 2.55
-  # same with Richardson-Lucy and 20 iterations
+  # the same pipeline with an exported INT8 prior through the edge runtime (edge-export deblur)
+  edge-deblur blurry.png -o restored/ -O prior=exported/mnv2unet_m_prior.tflite-int8.manifest.json
+  # plain Wiener or Richardson-Lucy (20 iterations) with the kernel
+  edge-deblur blurry.png -o restored/ --method wiener --kernel psf.npy
   edge-deblur blurry.png -o restored/ --method richardson-lucy -O iterations=20 --kernel psf.npy
   # denoise a whole folder (subfolders are mirrored under the output folder)
   edge-deblur photos/ -o denoised/ --method nlm-opencv --sigma 25
-  # without a kernel the bundled learned denoiser (mnv2unet_m_denoise) is the default
-  edge-deblur noisy.png -o out/
+  # the default learned denoiser (blind; 'deblur' also denoises a photo it finds sharp)
+  edge-deblur noisy.png -o out/ -m denoise
   # BM3D, with sigma estimated per image when not given
   edge-deblur noisy.tif -o out/ -m bm3d --suffix _bm3d --format tif
   # an exported artifact through the edge runtime (reads its manifest)
@@ -81,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                    "richardson-lucy")
     p.add_argument("-s", "--sigma", type=float,
                    help="noise sigma on the 0-255 scale (e.g. 25); estimated per image if omitted")
+    p.add_argument("--save-kernel", action="store_true",
+                   help="deblur: write the PSF used for each image next to its output "
+                   "(<name>.kernel.npy and a viewable <name>.kernel.png)")
     p.add_argument("-O", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="option passed to the method, repeatable (e.g. -O iterations=30)")
     p.add_argument("--suffix", default="", help="added to each output file name (default: none)")
@@ -184,8 +192,10 @@ def plan_jobs(
     return kept, refused
 
 
-def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path]) -> float:  # noqa: ANN001
-    """Read, restore and write one image; returns its size in megapixels."""
+def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa: ANN001
+                 save_kernel: bool = False) -> float:
+    """Read, restore and write one image (and the PSF used, with ``save_kernel``); returns
+    its size in megapixels."""
     from ..io import from_float, read_image, to_float, write_image
 
     pixels = read_image(job.source)
@@ -195,7 +205,32 @@ def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path]) -> floa
     restored = method.restore(to_float(pixels), kernel=kernel, sigma=sigma)
     job.target.parent.mkdir(parents=True, exist_ok=True)
     write_image(job.target, from_float(restored, pixels.dtype), inputs=inputs)
+    psf = getattr(method, "last_psf", None)
+    if save_kernel and psf is not None:
+        _write_kernel(job.target, psf.kernel, inputs)
     return pixels.shape[0] * pixels.shape[1] / 1e6
+
+
+def _write_kernel(target: Path, kernel: np.ndarray, inputs: list[Path]) -> None:
+    """``<out>.kernel.npy`` (float32, sums to 1) and ``<out>.kernel.png`` (peak-normalised)."""
+    from ..degrade import kernel_preview
+    from ..io import atomic_write, write_image
+
+    stem = target.with_suffix("")
+    atomic_write(stem.with_name(stem.name + ".kernel.npy"),
+                 lambda tmp: np.save(tmp, kernel.astype(np.float32)), suffix=".npy")
+    write_image(stem.with_name(stem.name + ".kernel.png"), kernel_preview(kernel), inputs=inputs)
+
+
+def _psf_line(job: Job, method) -> str | None:  # noqa: ANN001
+    """One line on where the PSF of this image came from (blind estimation, a fallback)."""
+    psf = getattr(method, "last_psf", None)
+    if psf is None or psf.source == "given":
+        return None
+    conf = f", confidence {psf.confidence:.2f}" if psf.confidence is not None else ""
+    size = "x".join(map(str, psf.kernel.shape))
+    note = f": {psf.note}" if psf.note else ""
+    return f"{job.source.name}: PSF {psf.source} ({size} px{conf}, {psf.seconds:.1f} s){note}"
 
 
 def _resolve_method(args: argparse.Namespace, kernel: np.ndarray | None):  # noqa: ANN202
@@ -237,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs, refused = plan_jobs(images, out, suffix=args.suffix, fmt=args.format)
     if args.sigma is None and name in ESTIMATES_SIGMA:
         _note(f"note: --sigma not given; {name} estimates the noise level of each image", args.quiet)
-    if kernel is not None and not method.needs_kernel:
+    if args.save_kernel and not hasattr(method, "last_psf"):
+        raise ConfigError(f"--save-kernel needs a PSF-aware method; {name} has no PSF",
+                          hint="use -m deblur (the default) or drop --save-kernel")
+    if kernel is not None and not method.needs_kernel and not hasattr(method, "last_psf"):
         _note(f"note: {name} does not use a kernel; --kernel is ignored", args.quiet)
 
     report = BatchReport(what="images")
@@ -249,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     for job in bar:
         started = time.perf_counter()
         try:
-            mp = restore_file(method, job, kernel=kernel, sigma=args.sigma, inputs=inputs)
+            mp = restore_file(method, job, kernel=kernel, sigma=args.sigma, inputs=inputs,
+                              save_kernel=args.save_kernel)
         except EdgeDeblurError as exc:
             report.fail(job.source, exc)
             continue
@@ -258,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"internal error in {name} ({type(exc).__name__}: {exc}); please report it"))
             continue
         busy += time.perf_counter() - started
+        line = _psf_line(job, method)
+        if line:
+            _note(line, args.quiet and "failed" not in line)
         megapixels += mp
         count += 1
         report.ok(job.target)

@@ -153,6 +153,10 @@ class DeblurPipeline:
         limit = self.config.sigma_max if blurred else self.config.denoise_sigma_max
         if sigma is None:
             sigma = max(estimate_noise_sigma(image), MIN_SIGMA)
+            # the estimate reads texture as noise too: up to 20% over the range is the range's end
+            if limit < sigma <= 1.2 * limit:
+                log.info("deblur: estimated sigma %.1f read as %.0f (the prior's range)", sigma, limit)
+                return limit
             if sigma > limit:
                 raise InvalidInputError(
                     "estimated noise level is above what the deblur prior was trained for",
@@ -161,7 +165,8 @@ class DeblurPipeline:
             return sigma
         if not np.isfinite(sigma) or sigma < 0 or sigma > limit:
             raise InvalidInputError("noise level outside what the deblur prior was trained for",
-                                    given=sigma, allowed=f"0-{limit:g} (0-255 scale)",
+                                    given=sigma, allowed=f"0-{limit:g} (0-255 scale)" + (
+                                        " with blur" if blurred else " without blur"),
                                     hint="denoise first (-m denoise) for heavier noise")
         return max(float(sigma), MIN_SIGMA / 2)
 

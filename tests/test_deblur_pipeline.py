@@ -1,0 +1,130 @@
+"""The PSF-aware deblur pipeline: the numpy data step, the pipeline's rules, and its numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgedeblur.errors import ConfigError, InvalidInputError, KernelError
+from edgedeblur.runtime import _fft
+from edgedeblur.runtime.deconv import DataStep, wiener_deconvolve
+from edgedeblur.runtime.pipeline import NOISE_MAP_SCALE, DeblurPipeline, PipelineConfig, noise_map_input
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("EDGEDEBLUR_FFT_WORKERS", "1")
+
+
+def _scene(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
+    """Smooth shading, hard-edged rectangles and fine texture: something to deblur."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = 0.2 + 0.5 * (xx / w) * (0.5 + 0.5 * np.sin(yy / 9.0))
+    for _ in range(6):
+        y0, x0 = rng.integers(0, h - 20), rng.integers(0, w - 20)
+        img[y0:y0 + rng.integers(6, 20), x0:x0 + rng.integers(6, 20)] += rng.uniform(-0.3, 0.3)
+    img = np.clip(img, 0, 1)
+    return np.stack([img, img * 0.9 + 0.05, 1 - img * 0.8], axis=-1).astype(np.float32)
+
+
+def _blur(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    from edgedeblur.degrade import blur_image
+
+    return blur_image(x, k)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    from edgedeblur.metrics import psnr
+
+    return psnr(a, np.clip(b, 0, 1))
+
+
+def _shake(size: int = 15, seed: int = 3) -> np.ndarray:
+    from edgedeblur.degrade import camera_shake_kernel, centre_kernel
+
+    return centre_kernel(camera_shake_kernel(size, np.random.default_rng(seed)))
+
+
+def test_numpy_fft_fallback_matches_scipy(monkeypatch) -> None:  # noqa: ANN001
+    x, k = _scene(), _shake()
+    y = _blur(x, k)
+    with_scipy = wiener_deconvolve(y, k, sigma=2.0)
+    monkeypatch.setattr(_fft, "_scipy_fft", lambda: None)
+    without = wiener_deconvolve(y, k, sigma=2.0)
+    assert without.dtype == np.float32
+    assert np.abs(with_scipy - without).max() < 1e-4
+
+
+def test_data_step_limits_and_consistency() -> None:
+    x, k = _scene(), _shake()
+    y = _blur(x, k)
+    step = DataStep(y, k)
+    z = np.full_like(y, 0.5)
+    # a huge rho trusts the prior's estimate: x = z
+    assert np.abs(step.solve(z, 1e6) - z).max() < 1e-3
+    # a small rho with the true image as z stays near it and explains y better than z = y
+    near = step.solve(x, 1e-3)
+    assert _psnr(x, near) > _psnr(x, y) + 8
+    with pytest.raises(InvalidInputError, match="rho"):
+        step.solve(z, 0.0)
+    with pytest.raises(InvalidInputError, match="shape"):
+        step.solve(z[:10], 0.1)
+
+
+def test_noise_map_input_layout() -> None:
+    x = np.linspace(-0.2, 1.2, 30, dtype=np.float32).reshape(5, 6)
+    m = noise_map_input(x, 10.0)
+    assert m.shape == (5, 6, 4) and m.dtype == np.float32
+    assert m[..., :3].min() == 0.0 and m[..., :3].max() == 1.0
+    assert np.allclose(m[..., 3], 10.0 * NOISE_MAP_SCALE)
+
+
+class _ClassicalPrior:
+    """A real, non-learned prior for the pipeline's plumbing tests (OpenCV non-local means)."""
+
+    def __init__(self) -> None:
+        from edgedeblur.methods import get_method
+
+        self.nlm = get_method("nlm-opencv")
+        self.sigmas: list[float] = []
+
+    def restore(self, image: np.ndarray, *, sigma: float | None = None) -> np.ndarray:
+        self.sigmas.append(float(sigma))
+        return self.nlm.restore(np.clip(image, 0, 1), sigma=max(float(sigma), 1.0))
+
+
+def test_pipeline_rules_refuse_bad_side_information() -> None:
+    pipe = DeblurPipeline(_ClassicalPrior())
+    x = _scene()
+    with pytest.raises(KernelError, match="larger"):
+        pipe.restore(x, kernel=np.ones((81, 81), np.float32) / 81**2, sigma=2.0)
+    with pytest.raises(InvalidInputError, match="trained for"):
+        pipe.restore(x, kernel=_shake(), sigma=40.0)
+    with pytest.raises(InvalidInputError, match="trained for"):
+        pipe.restore(x, kernel=_shake(), sigma=float("nan"))
+    with pytest.raises(InvalidInputError):
+        pipe.restore(np.zeros((4, 4, 3), np.float32), kernel=_shake(), sigma=2.0)
+    with pytest.raises(ConfigError, match="unknown deblur pipeline settings"):
+        PipelineConfig.from_dict({"itertions": 3})
+    with pytest.raises(InvalidInputError, match="mode"):
+        PipelineConfig(mode="magic")
+    with pytest.raises(InvalidInputError, match="iterations"):
+        PipelineConfig(iterations=0)
+
+
+def test_hqs_schedule_falls_to_the_noise_level() -> None:
+    prior = _ClassicalPrior()
+    pipe = DeblurPipeline(prior, PipelineConfig(mode="hqs", iterations=4, hqs_sigma_start=12.0))
+    x, k = _scene(), _shake()
+    out = pipe.restore(_blur(x, k), kernel=k, sigma=2.0)
+    assert out.shape == x.shape and np.isfinite(out).all()
+    assert prior.sigmas[0] == pytest.approx(12.0) and prior.sigmas[-1] == pytest.approx(2.0)
+    assert all(a >= b for a, b in zip(prior.sigmas, prior.sigmas[1:], strict=False))
+
+
+def test_config_round_trips_through_its_manifest_form() -> None:
+    cfg = PipelineConfig(mode="hqs", iterations=3, prior_scale=20.0)
+    assert PipelineConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ConfigError, match="noise_map_scale"):
+        PipelineConfig.from_dict({**cfg.to_dict(), "noise_map_scale": 0.5})
