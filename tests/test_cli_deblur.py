@@ -47,7 +47,7 @@ def kernel_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_colour_with_kernel_defaults_to_wiener(tmp_path, kernel_file, capsys) -> None:  # noqa: ANN001
+def test_colour_with_kernel_defaults_to_the_deblur_pipeline(tmp_path, kernel_file, capsys) -> None:  # noqa: ANN001
     src = save(tmp_path / "a.png", photo())
     before = digest(src)
     code = main([str(src), "-o", str(tmp_path / "out"), "--kernel", str(kernel_file), "--sigma", "2.55"])
@@ -56,9 +56,9 @@ def test_colour_with_kernel_defaults_to_wiener(tmp_path, kernel_file, capsys) ->
     assert out.dtype == np.uint8 and out.shape == (40, 48, 3)
     assert digest(src) == before
     err = capsys.readouterr().err
-    assert "wiener" in err and "s/MP" in err and "1/1 images done" in err
-    assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "wiener"
-    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "mnv2unet_m_denoise"
+    assert "deblur" in err and "s/MP" in err and "1/1 images done" in err
+    assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "deblur"
+    assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "deblur"
 
 
 def test_grey_denoise_with_nlm(tmp_path) -> None:  # noqa: ANN001
@@ -82,7 +82,7 @@ def test_bm3d_estimates_sigma_when_not_given(tmp_path, capsys) -> None:  # noqa:
     assert "bm3d" in err and "estimates the noise level" in err
 
 
-def test_default_without_kernel_is_the_bundled_denoiser(tmp_path, capsys, shared_data) -> None:  # noqa: ANN001
+def test_default_without_kernel_denoises_a_sharp_noisy_photo(tmp_path, capsys, shared_data) -> None:  # noqa: ANN001
     pytest.importorskip("torch")
     clean = read_image(shared_data / "eval" / "cbsd68" / sorted(
         p.name for p in (shared_data / "eval" / "cbsd68").iterdir())[0])[:96, :128]
@@ -95,8 +95,31 @@ def test_default_without_kernel_is_the_bundled_denoiser(tmp_path, capsys, shared
     def psnr(a: np.ndarray) -> float:
         return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - clean) ** 2)))
 
-    assert "mnv2unet_m_denoise" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "deblur" in err and "n.png: PSF" in err  # the summary says where the PSF came from
     assert psnr(out) > psnr(noisy) + 4.0  # the shipped weights really denoise
+
+
+def test_save_kernel_writes_the_psf_used(tmp_path, kernel_file, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo(64, 64))
+    out = tmp_path / "out"
+    assert main([str(src), "-o", str(out), "--kernel", str(kernel_file), "--save-kernel", "-q"]) == 0
+    saved = np.load(out / "a.kernel.npy")
+    np.testing.assert_allclose(saved, np.load(kernel_file), atol=1e-7)
+    assert read_image(out / "a.kernel.png").ndim == 2
+    # a method without a PSF: a usage error before anything is written
+    assert main([str(src), "-o", str(tmp_path / "o2"), "-m", "wiener", "-k", str(kernel_file),
+                 "--save-kernel"]) == 2
+    assert "--save-kernel needs a PSF-aware method" in capsys.readouterr().err
+    assert not (tmp_path / "o2" / "a.png").exists()
+
+
+def test_deblur_refuses_noise_outside_the_prior_range(tmp_path, kernel_file, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo(64, 64))
+    assert main([str(src), "-o", str(tmp_path / "out"), "-k", str(kernel_file), "--sigma", "40"]) == 1
+    err = capsys.readouterr().err
+    assert "a.png" in err and "trained for" in err and "0-15" in err
+    assert not (tmp_path / "out" / "a.png").exists()
 
 
 @pytest.mark.parametrize("channels", [1, 3])

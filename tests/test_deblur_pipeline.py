@@ -8,7 +8,12 @@ import pytest
 from edgedeblur.errors import ConfigError, InvalidInputError, KernelError
 from edgedeblur.runtime import _fft
 from edgedeblur.runtime.deconv import DataStep, wiener_deconvolve
-from edgedeblur.runtime.pipeline import NOISE_MAP_SCALE, DeblurPipeline, PipelineConfig, noise_map_input
+from edgedeblur.runtime.pipeline import (
+    NOISE_MAP_SCALE,
+    DeblurPipeline,
+    PipelineConfig,
+    noise_map_input,
+)
 
 
 @pytest.fixture(autouse=True)
