@@ -212,7 +212,7 @@ def _learned_method(name: str, options: dict[str, object]) -> Method | None:
             from . import runtime
         except ImportError:
             runtime = None
-        loader = getattr(runtime, "load", None)
+        loader = getattr(runtime, "load_method", None)
         if loader is not None:
             return loader(name, **options)
         return None

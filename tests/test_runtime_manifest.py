@@ -120,3 +120,91 @@ def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
     f = tmp_path / "blob"
     f.write_bytes(b"\x01" * 3_000_001)
     assert sha256_file(f) == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+# --- a deblur pipeline prior: 4-channel input (RGB + noise map) and the pipeline section -------
+
+def _doc_prior_fragment() -> dict:
+    """The prior's fragment in docs/manifest.md (the second json block)."""
+    text = DOC.read_text(encoding="utf-8")
+    return json.loads(re.findall(r"```json\n(.*?)```", text, re.S)[1])
+
+
+def _prior_example() -> dict:
+    """The doc example turned into a prior's manifest by the doc's prior fragment."""
+    data = _doc_example()
+    frag = _doc_prior_fragment()
+    data["model"].update(frag["model"])
+    data["io"] = {**data["io"], **frag["io"], "dynamic_hw": True, "tile": None, "pad_multiple": 16}
+    data["pipeline"] = frag["pipeline"]
+    return data
+
+
+def test_doc_prior_fragment_is_what_the_exporter_writes() -> None:
+    from edgedeblur.runtime.pipeline import NOISE_MAP_SCALE, PipelineConfig
+
+    frag = _doc_prior_fragment()
+    assert frag["pipeline"] == PipelineConfig().to_dict()  # keep docs/manifest.md true
+    assert frag["io"]["conditioning"] == {"noise_map": {"channel": 3, "scale": NOISE_MAP_SCALE}}
+
+
+def test_prior_manifest_is_valid_for_both_validators() -> None:
+    data = _prior_example()
+    validate_manifest(data)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(data, load_schema())
+
+
+PRIOR_RULE_EDITS = {
+    "4 channels without conditioning": (lambda d: d["io"].pop("conditioning"), "io.conditioning is missing"),
+    "conditioning null": (lambda d: d["io"].update(conditioning=None), "io.conditioning is missing"),
+    "4-channel output": (lambda d: d["io"]["output"].update(shape=[1, 4, -1, -1]), "3-channel output"),
+    "noise map in channel 0": (lambda d: d["io"]["conditioning"]["noise_map"].update(channel=0),
+                               "channel must be 3"),
+    "other noise map scale": (lambda d: d["io"]["conditioning"]["noise_map"].update(scale=1 / 255),
+                              "differs from this runtime"),
+    "conditioning on rgb": (lambda d: (d["io"]["input"].update(shape=[1, 3, -1, -1]), d.pop("pipeline")),
+                            "only for a 4-channel input"),
+    "pipeline on rgb": (lambda d: (d["io"]["input"].update(shape=[1, 3, -1, -1]), d["io"].pop("conditioning")),
+                        "pipeline: a deblur pipeline needs"),
+    "pipeline unknown key": (lambda d: d["pipeline"].update(strength=3), "unknown deblur pipeline settings"),
+    "pipeline bad mode": (lambda d: d["pipeline"].update(mode="magic"), "unknown deblur pipeline mode"),
+    "pipeline bad iterations": (lambda d: d["pipeline"].update(iterations=0), "iterations"),
+    "pipeline bad noise scale": (lambda d: d["pipeline"].update(noise_map_scale=0.5), "noise_map_scale"),
+    "five channels": (lambda d: d["io"]["input"].update(shape=[1, 5, -1, -1]), "channel dim must be 1 or 3 or 4"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIOR_RULE_EDITS))
+def test_prior_rules(name: str) -> None:
+    data = copy.deepcopy(_prior_example())
+    edit, message = PRIOR_RULE_EDITS[name]
+    edit(data)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        validate_manifest(data, "prior.manifest.json")
+
+
+@pytest.mark.parametrize("section", [{"kind": "other"}, {"mode": "wiener"}, "wiener", ["wiener"]])
+def test_pipeline_section_schema(section) -> None:
+    data = _prior_example()
+    data["pipeline"] = section
+    with pytest.raises(ArtifactError, match="invalid manifest.*pipeline"):
+        validate_manifest(data)
+    jsonschema = pytest.importorskip("jsonschema")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, load_schema())
+
+
+def test_malformed_pipeline_is_refused_on_read_naming_the_manifest(tmp_path: Path) -> None:
+    model = tmp_path / "prior.onnx"
+    model.write_bytes(b"model bytes")
+    data = _prior_example()
+    data["artifact"].update(file=model.name, sha256=sha256_file(model), bytes=model.stat().st_size)
+    path = write_manifest(manifest_path_for(model), data)
+    m = Manifest.read(path)
+    assert m.pipeline == data["pipeline"] and m.conditioning == {"noise_map": {"channel": 3, "scale": 0.02}}
+    assert m.input.channels == 4 and m.output.channels == 3
+    data["pipeline"]["prior_scale"] = -1.0
+    path.write_text(json.dumps(data))  # edited by hand, not through write_manifest
+    with pytest.raises(ArtifactError, match=r"prior\.manifest\.json: invalid manifest: pipeline: .*prior_scale"):
+        Manifest.read(path)

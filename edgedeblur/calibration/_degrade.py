@@ -4,11 +4,17 @@ Calibration ranges are only right when the inputs look like what the model was t
 denoiser calibrated on clean photos sees no noise and clips it. ``edgedeblur.degrade`` (when it
 is installed and the recipe names a degradation spec) is used first; otherwise these documented
 per-task defaults apply, and the manifest records which one was used.
+
+The deblur pipeline's prior (task ``prior``) never sees a blurred photo: it sees the pipeline's
+Wiener data step next to a noise-level map. :func:`prior_degrader` makes exactly that input from
+a clean crop (blur + noise, then the runtime's own ``wiener_deconvolve`` and ``noise_map_input``
+with the pipeline's default settings), seeded like the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,7 +26,17 @@ DEFAULT_DEGRADATIONS = {
     "deblur": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma 2/255",
     "deblur_denoise": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
     "restore": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
+    "prior": "camera-shake (9-35 px) or defocus (radius 1-6 px) blur, gaussian noise sigma uniform in "
+             "[0, 15]/255 (sRGB, clipped, 8-bit), then the deblur pipeline's Wiener data step "
+             "(prior_scale {prior_scale:g}, the true kernel and sigma) and the noise-level map",
 }
+
+#: The blur and noise of the prior's calibration inputs (``edgedeblur.degrade`` spec strings).
+PRIOR_BLUR = "shake:size=9-35|defocus:radius=1-6"
+PRIOR_NOISE = "gaussian:sigma=0-15"
+#: Pixels of context around a prior patch: the data step runs on the larger crop, as on a whole
+#: photo, and the patch is its centre (so the FFT border handling is not what is calibrated).
+PRIOR_MARGIN = 32
 
 Degrader = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -35,11 +51,22 @@ def _noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarra
     return img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
 
 
+def describe_default(task: str, prior_scale: float | None = None) -> str:
+    """The documented default degradation of ``task`` (the prior's with its ``prior_scale``)."""
+    if task == "prior":
+        from ..runtime.pipeline import PipelineConfig
+
+        scale = PipelineConfig().prior_scale if prior_scale is None else prior_scale
+        return DEFAULT_DEGRADATIONS["prior"].format(prior_scale=scale)
+    return DEFAULT_DEGRADATIONS[task]
+
+
 def default_degrader(task: str) -> Degrader:
     """The built-in degradation for ``task`` (HxWx3 float32 in [0, 1] in and out)."""
-    if task not in DEFAULT_DEGRADATIONS:
+    if task not in DEFAULT_DEGRADATIONS or task == "prior":
         raise ConfigError("no default calibration degradation for this task", given=task,
-                          allowed=", ".join(DEFAULT_DEGRADATIONS))
+                          allowed=", ".join(t for t in DEFAULT_DEGRADATIONS if t != "prior"),
+                          hint="a deblur prior's inputs come from prior_degrader()")
 
     def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = img
@@ -88,3 +115,41 @@ def recipe_degrader(model_name: str) -> tuple[Degrader, str] | None:
     desc = "recipe " + model_name + ": " + "; ".join(
         f"w={w:g} " + " ".join(f"{k}={e[k]}" for k in ("blur", "noise", "jpeg") if e.get(k)) for e, w in zip(entries, weights, strict=True))
     return degrade, desc
+
+
+@dataclass
+class PriorSample:
+    """One input of the deblur pipeline's prior and how it was made (all H x W, float32)."""
+
+    input: np.ndarray  # H x W x 4: the Wiener data step (clipped to [0, 1]) and the noise map
+    observed: np.ndarray  # H x W x 3: the blurred, noisy photo the pipeline was given
+    kernel: np.ndarray  # the PSF (the data step gets the true one)
+    sigma: float  # the noise level given to the data step and the map (0-255 scale)
+
+
+def prior_degrader(prior_scale: float | None = None) -> Callable[[np.ndarray, np.random.Generator], PriorSample]:
+    """What the deblur pipeline hands its prior, made from a clean H x W x 3 crop.
+
+    Blur (``PRIOR_BLUR``) and noise (``PRIOR_NOISE``) through :func:`edgedeblur.degrade.degrade`
+    (sRGB, clipped and quantised to 8 bit: a camera frame), then what
+    :meth:`edgedeblur.runtime.pipeline.DeblurPipeline.restore` does with a given kernel and
+    sigma: ``wiener_deconvolve(y, kernel, sigma=s, prior_scale=..., taper=...)`` with the
+    pipeline's defaults and ``noise_map_input(x0, s)``, ``s`` floored as the pipeline floors a
+    given sigma. ``prior_scale`` defaults to ``PipelineConfig().prior_scale``.
+    """
+    from ..degrade import degrade, parse_degradation
+    from ..runtime.deconv import MIN_SIGMA, wiener_deconvolve
+    from ..runtime.pipeline import PipelineConfig, noise_map_input
+
+    cfg = PipelineConfig()
+    scale = cfg.prior_scale if prior_scale is None else float(prior_scale)
+    spec = parse_degradation(blur=PRIOR_BLUR, noise=PRIOR_NOISE, linear=False, clip=True, quantize=True)
+
+    def make(img: np.ndarray, rng: np.random.Generator) -> PriorSample:
+        result = degrade(img, spec, rng)
+        y = np.asarray(result.degraded, dtype=np.float32)
+        sigma = max(float(result.sigma or 0.0), MIN_SIGMA / 2)  # DeblurPipeline._sigma for a given sigma
+        x0 = wiener_deconvolve(y, result.kernel, sigma=sigma, prior_scale=scale, taper=cfg.taper)
+        return PriorSample(noise_map_input(x0, sigma), y, np.asarray(result.kernel, np.float32), sigma)
+
+    return make

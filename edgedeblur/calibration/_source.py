@@ -7,6 +7,11 @@ patches. There is no silent default dataset: the folder comes from ``--calib-dir
 ``$EDGEDEBLUR_CALIB_DIR``, ``$EDGEDEBLUR_DATA/train`` or ``../shared/data/train`` beside the
 working directory (the project's checkout layout), in that order, and a missing folder, too few
 images or unreadable images is an error.
+
+For a deblur pipeline prior (task ``prior``) a patch's ``degraded`` is the 4-channel input the
+pipeline gives the prior (the Wiener data step of a blurred, noisy crop and the noise-level map,
+see :func:`~edgedeblur.calibration._degrade.prior_degrader`); the patch also keeps the observed
+photo crop, the kernel and the sigma, so parity can run the prior (or the whole pipeline) on it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ import numpy as np
 
 from ..errors import ConfigError, EdgeDeblurError, ImageReadError, InvalidInputError
 from ..io import list_images, read_image, to_float
-from ._degrade import DEFAULT_DEGRADATIONS, Degrader, default_degrader, recipe_degrader
+from ._degrade import (
+    PRIOR_MARGIN,
+    Degrader,
+    default_degrader,
+    describe_default,
+    prior_degrader,
+    recipe_degrader,
+)
 
 ENV_DIR = "EDGEDEBLUR_CALIB_DIR"
 ENV_DATA = "EDGEDEBLUR_DATA"
@@ -39,11 +51,19 @@ def default_calibration_dir() -> Path | None:
 
 @dataclass
 class Patch:
-    """A degraded input and its clean target, HxWx3 float32 in [0, 1], and where it came from."""
+    """A model input and its clean target (float32 in [0, 1]) and where it came from.
+
+    ``degraded`` is H x W x 3, or H x W x 4 for a deblur prior (RGB data-step output + noise
+    map); then ``observed`` is the blurred, noisy crop, ``kernel`` its PSF and ``sigma`` the
+    noise level (0-255 scale) given to the data step and the map.
+    """
 
     degraded: np.ndarray
     clean: np.ndarray
     source: Path
+    observed: np.ndarray | None = None
+    kernel: np.ndarray | None = None
+    sigma: float | None = None
 
 
 @dataclass
@@ -58,8 +78,11 @@ class CalibrationSource:
     patch: square patch size (the export tile size).
     task: the model's task, choosing the default degradation.
     recipe: a zoo model name whose training recipe supplies the degradation; None (or a model
-        without a recipe) uses the task default.
+        without a recipe) uses the task default. Not used for task ``prior``, whose inputs are
+        always the pipeline's data step (:func:`prior_degrader`).
     seed: seeds file order, crops and degradation.
+    prior_scale: the Wiener regularisation of a prior's data step; None is
+        ``PipelineConfig().prior_scale`` (what ``edge-export deblur`` writes in the manifest).
     """
 
     root: Path | str | None = None
@@ -69,6 +92,7 @@ class CalibrationSource:
     task: str = "denoise"
     recipe: str | None = None
     seed: int = 0
+    prior_scale: float | None = None
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -90,18 +114,38 @@ class CalibrationSource:
         self._calib: list[Patch] | None = None
         self._heldout: list[Patch] | None = None
 
+    @property
+    def is_prior(self) -> bool:
+        """True for a deblur pipeline prior: patches are 4-channel data-step inputs."""
+        return self.task == "prior"
+
+    @property
+    def channels(self) -> int:
+        """Channels of ``degraded`` (the model input): 4 for a prior, else 3."""
+        return 4 if self.is_prior else 3
+
     def _make_degrader(self) -> tuple[Degrader, str]:
+        if self.is_prior:
+            from ..runtime.pipeline import PipelineConfig
+
+            scale = PipelineConfig().prior_scale if self.prior_scale is None else float(self.prior_scale)
+            self.prior_scale = scale
+            return prior_degrader(scale), f"deblur pipeline prior: {describe_default('prior', scale)}"  # type: ignore[return-value]
         if self.recipe:
             found = recipe_degrader(self.recipe)
             if found is not None:
                 return found
-        return default_degrader(self.task), f"default for {self.task}: {DEFAULT_DEGRADATIONS[self.task]}"
+        return default_degrader(self.task), f"default for {self.task}: {describe_default(self.task)}"
 
     def describe(self) -> dict:
         """What the manifest records under ``export.quantization.calibration``."""
-        return {"source": str(self.root), "images": self.images, "heldout": self.heldout,
-                "patch": self.patch, "seed": self.seed, "degradation": self.degradation_used,
-                "skipped": [f"{p.name}: {why}" for p, why in self.skipped]}
+        d = {"source": str(self.root), "images": self.images, "heldout": self.heldout,
+             "patch": self.patch, "seed": self.seed, "degradation": self.degradation_used,
+             "skipped": [f"{p.name}: {why}" for p, why in self.skipped]}
+        if self.is_prior:
+            d["inputs"] = {"kind": "deblur pipeline prior", "channels": 4, "prior_scale": self.prior_scale,
+                           "margin": PRIOR_MARGIN}
+        return d
 
     def _load(self) -> None:
         files = list_images([self.root])
@@ -138,10 +182,27 @@ class CalibrationSource:
         h, w = img.shape[:2]
         if h < self.patch or w < self.patch:
             raise ImageReadError("image smaller than the patch", path=path, given=f"{w}x{h}")
+        if self.is_prior:
+            return self._prior_patch_from(img, path, rng)
         y = int(rng.integers(0, h - self.patch + 1))
         x = int(rng.integers(0, w - self.patch + 1))
         clean = np.ascontiguousarray(img[y:y + self.patch, x:x + self.patch])
         return Patch(self._degrader(clean, rng), clean, path)
+
+    def _prior_patch_from(self, img: np.ndarray, path: Path, rng: np.random.Generator) -> Patch:
+        """A larger crop is blurred, noised and deconvolved (as a whole photo is), then its centre
+        (the patch) is kept: the margin is what the image allows, at most ``PRIOR_MARGIN``."""
+        h, w = img.shape[:2]
+        m = min(PRIOR_MARGIN, (min(h, w) - self.patch) // 2)
+        size = self.patch + 2 * m
+        y = int(rng.integers(0, h - size + 1))
+        x = int(rng.integers(0, w - size + 1))
+        big = np.ascontiguousarray(img[y:y + size, x:x + size])
+        sample = self._degrader(big, rng)
+        inner = (slice(m, m + self.patch), slice(m, m + self.patch))
+        return Patch(np.ascontiguousarray(sample.input[inner]), np.ascontiguousarray(big[inner]), path,  # type: ignore[attr-defined]
+                     observed=np.ascontiguousarray(sample.observed[inner]), kernel=sample.kernel,  # type: ignore[attr-defined]
+                     sigma=sample.sigma)  # type: ignore[attr-defined]
 
     @property
     def calib(self) -> list[Patch]:
@@ -158,12 +219,12 @@ class CalibrationSource:
         return self._heldout  # type: ignore[return-value]
 
     def calib_batches(self, layout: str = "NCHW") -> list[np.ndarray]:
-        """Calibration inputs as 1x3xPxP (or 1xPxPx3) float32 arrays."""
+        """Calibration inputs as 1xCxPxP (or 1xPxPxC) float32 arrays (C: :attr:`channels`)."""
         return [to_batch(p.degraded, layout) for p in self.calib]
 
 
 def to_batch(img: np.ndarray, layout: str = "NCHW") -> np.ndarray:
-    """HxWx3 -> a contiguous float32 batch of one in ``layout``."""
+    """HxWxC -> a contiguous float32 batch of one in ``layout``."""
     x = img[None] if layout == "NHWC" else img.transpose(2, 0, 1)[None]
     return np.ascontiguousarray(x, dtype=np.float32)
 

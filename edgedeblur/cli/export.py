@@ -2,6 +2,8 @@
 
 Thin: parse, call :func:`edgedeblur.export.export_model`, print a summary table. Exit 0 when
 every target exported and passed parity, 1 when some failed (they are listed), 2 on bad input.
+``edge-export deblur`` exports the deblur pipeline's prior (``DEFAULT_DEBLUR_PRIOR``) with the
+pipeline section in each manifest; ``edge-export denoise`` the default denoiser.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry
 EPILOG = """targets (--target, repeatable, or 'all'):
 {targets}
 
+MODEL 'deblur' exports the PSF-aware deblur pipeline: its learned prior {prior} (RGB + a
+noise-level map in) with the pipeline settings (edgedeblur.runtime.PipelineConfig defaults) written
+into each manifest's "pipeline" section, so edgedeblur.runtime.load_pipeline / edge-deblur
+-O prior=MANIFEST run the whole pipeline (Wiener data step + prior) from one artifact. Calibration
+and parity use what the pipeline feeds the prior: blurred, noisy photos after the Wiener data
+step, plus the noise map. MODEL 'denoise' exports the default denoiser {denoiser}.
+
 examples:
+  edge-export deblur --target tflite-int8 --target onnx-int8
+  edge-export denoise --target openvino-int8
+  edge-export runs/{prior}/weights.safetensors --arch {prior} --target onnx-int8
   edge-export mnv2unet_s_denoise --target tflite-int8
   edge-export mnv2unet_s_denoise --target all -o exported/
   edge-export runs/s/weights.safetensors --arch mnv2unet_s_denoise --target openvino-int8
@@ -31,17 +43,22 @@ command exits 1.
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..methods import DEFAULT_DEBLUR_PRIOR, DEFAULT_DENOISER
+
     rows = "\n".join(f"  {t.name:<14} {t.summary}" for t in TARGETS.values())
     p = argparse.ArgumentParser(
         prog="edge-export", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Export a zoo model to ONNX / OpenVINO / TFLite (fp32, fp16, INT8) with a manifest, "
-                    "and check each artifact against PyTorch through the edge runtime.",
-        epilog=EPILOG.format(targets=rows))
-    p.add_argument("model", help="zoo model name (see edge-deblur --list) or a .safetensors checkpoint with --arch")
+        description="Export a zoo model, or the 'deblur' pipeline / 'denoise' default, to ONNX / OpenVINO / "
+                    "TFLite (fp32, fp16, INT8) with a manifest, and check each artifact against PyTorch "
+                    "through the edge runtime.",
+        epilog=EPILOG.format(targets=rows, prior=DEFAULT_DEBLUR_PRIOR, denoiser=DEFAULT_DENOISER))
+    p.add_argument("model", help=f"'deblur' (the deblur pipeline: its prior {DEFAULT_DEBLUR_PRIOR} + the "
+                                 f"pipeline section in each manifest), 'denoise' ({DEFAULT_DENOISER}), a zoo "
+                                 "model name (see edge-deblur --list) or a .safetensors checkpoint with --arch")
     p.add_argument("--target", "-t", action="append", required=True, metavar="T",
                    help="export target (repeatable) or 'all'")
     p.add_argument("-o", "--out", default="exported", help="output folder (default: %(default)s)")
-    p.add_argument("--arch", help="zoo architecture of a .safetensors checkpoint")
+    p.add_argument("--arch", help="zoo architecture of a .safetensors checkpoint ('deblur'/'denoise' name the defaults)")
     p.add_argument("--random-init", action="store_true",
                    help="export an untrained, randomly initialised net (labelled so in the manifest; for testing)")
     p.add_argument("--tile", type=int, default=256,
@@ -82,7 +99,15 @@ def _print_row(result, name: str) -> None:  # noqa: ANN001
           file=sys.stderr, flush=True)
 
 
-def _summary(results: list, names: list[str]) -> int:
+def _pipeline_line(pipeline: dict, model: str) -> str:
+    keys = ("mode", "prior_scale", "iterations", "sigma_max", "kernel_max")
+    settings = ", ".join(f"{k} {pipeline[k]:g}" if isinstance(pipeline[k], float) else f"{k} {pipeline[k]}"
+                         for k in keys if k in pipeline)
+    return (f"pipeline: deblur = {pipeline.get('kind', 'psf-deconvolution')} (Wiener data step + learned prior "
+            f"{model}; {settings}); written into each manifest's 'pipeline' section")
+
+
+def _summary(results: list, names: list[str], model: str = "") -> int:
     from ..errors import EdgeDeblurError
 
     print("\ntarget          status  size       vs-float dB  vs-GT dB  float-GT dB  drop dB  float ops  artifact")
@@ -97,10 +122,17 @@ def _summary(results: list, names: list[str]) -> int:
               f"{len(r.float_ops):>9}  {r.artifact}")
         if p.passed:
             good.append(r)
+    pipeline = next((r.pipeline for r in results if not isinstance(r, EdgeDeblurError) and r.pipeline), None)
+    if pipeline:
+        print("\n" + _pipeline_line(pipeline, model))
     if good:
         print("\nnext:")
         for r in good[:3]:
-            print(f"  edge-deblur --method {r.artifact} INPUT -o OUTPUT   # restore images with it")
+            if r.pipeline:  # the manifest's pipeline section makes the artifact the whole pipeline
+                print(f"  edge-deblur --method {r.artifact} INPUT -o OUTPUT [--kernel PSF]   # deblur with it")
+                print("  edgedeblur.runtime.load_pipeline(MANIFEST).restore(image, kernel=psf)   # from Python")
+            else:
+                print(f"  edge-deblur --method {r.artifact} INPUT -o OUTPUT   # restore images with it")
             print(f"  edge-bench {r.artifact}                             # measure latency on this device")
     ok = all(not isinstance(r, EdgeDeblurError) and r.passed for r in results)
     return EXIT_OK if ok else EXIT_SOME_FAILED
@@ -110,21 +142,29 @@ def _summary(results: list, names: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..export import export_model, get_target
+    from ..export._model import pipeline_methods
 
     names = list(TARGETS) if "all" in args.target else [get_target(t).name for t in args.target]
+    methods = pipeline_methods()
+    model = methods.get(args.model) or methods.get(args.arch or "") or args.arch or args.model
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    print(f"exporting {args.model} to {len(names)} target(s) into {args.out}/", file=sys.stderr, flush=True)
+    what = args.model
+    if args.model == "deblur":
+        what = f"deblur (the deblur pipeline: prior {model} + pipeline settings)"
+    elif args.model == "denoise":
+        what = f"denoise ({model})"
+    print(f"exporting {what} to {len(names)} target(s) into {args.out}/", file=sys.stderr, flush=True)
     results = export_model(
         args.model, names, args.out, arch=args.arch, random_init=args.random_init, tile=args.tile,
         calib_dir=args.calib_dir, calib_images=args.calib_images, heldout=args.heldout,
         calib_method=args.calib_method, prune=args.prune, finetune_steps=args.finetune_steps,
         max_drop_db=args.max_drop, allow_float_ops=args.allow_float_ops, force=args.force, seed=args.seed,
         on_done=_print_row)
-    return _summary(results, names)
+    return _summary(results, names, model)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def export_model(
     that stopped that target. ``on_done(result, target_name)`` is called after each target.
     ``model_kwargs`` override the registered architecture (``create_model(model, **model_kwargs)``),
     e.g. ``{"genome": g}`` for ``nasunet_deblur``; the manifest's params/MACs are then those of
-    the net actually built.
+    the net actually built. ``model`` may also be ``"deblur"`` (the deblur pipeline's prior,
+    ``DEFAULT_DEBLUR_PRIOR``, with the ``pipeline`` section in every manifest) or ``"denoise"``
+    (``DEFAULT_DENOISER``).
     """
     rows = _targets(targets)
     if tile % 8 or tile < 16:
@@ -59,8 +61,11 @@ def export_model(
     if tile % resolved.pad_multiple:
         raise InvalidInputError(f"tile must be a multiple of the model's pad_multiple {resolved.pad_multiple}",
                                 given=tile, hint=f"use --tile {resolved.pad_multiple * max(1, tile // resolved.pad_multiple)}")
-    calib = CalibrationSource(calib_dir, images=calib_images, heldout=heldout, patch=tile, task=resolved.task, recipe=resolved.name,
-                              seed=seed)
+    # a deblur prior is calibrated and checked on what its pipeline feeds it (data step + noise map)
+    prior_scale = (resolved.pipeline or {}).get("prior_scale")
+    calib = CalibrationSource(calib_dir, images=calib_images, heldout=heldout, patch=tile,
+                              task="prior" if resolved.conditioned else resolved.task, recipe=resolved.name,
+                              seed=seed, prior_scale=prior_scale)
     calib.calib  # noqa: B018 - load now so missing/too few images fail before any export work
     extra: dict = dict(resolved.cost or {})
     if prune:

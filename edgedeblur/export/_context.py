@@ -30,6 +30,26 @@ class ExportJob:
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def in_channels(self) -> int:
+        """Channels the model takes (``edgedeblur.models._macs.input_channels``): 3, or 4 for a
+        deblur prior (RGB + a noise-level map)."""
+        from ..models._macs import input_channels
+
+        return input_channels(self.model)
+
+    @property
+    def out_channels(self) -> int:
+        """Channels the model returns: RGB for a prior, else as many as it takes."""
+        return 3 if self.in_channels == 4 else self.in_channels
+
+    def example_input(self, layout: str = "NCHW") -> Any:
+        """A random 1 x C x tile x tile (or NHWC) torch tensor with the model's input channels."""
+        import torch
+
+        c, t = self.in_channels, self.tile
+        return torch.rand(1, c, t, t) if layout == "NCHW" else torch.rand(1, t, t, c)
+
+    @property
     def workdir(self) -> Path:
         """A scratch folder for intermediate files, shared by the targets of one run."""
         if "workdir" not in self._cache:

@@ -1,7 +1,11 @@
 """Resolve what the user named into a deploy-ready torch model and what the manifest says of it.
 
-MODEL is a zoo name (trained weights, or ``random_init`` for an untrained net, labelled as such)
-or a ``.safetensors`` checkpoint with ``arch`` naming its zoo architecture. ``model_kwargs``
+MODEL is a zoo name (trained weights, or ``random_init`` for an untrained net, labelled as such),
+a method name that stands for a zoo model (``deblur``: the deblur pipeline's prior
+``DEFAULT_DEBLUR_PRIOR``; ``denoise``: ``DEFAULT_DENOISER``, see :mod:`edgedeblur.methods`), or a
+``.safetensors`` checkpoint with ``arch`` naming its zoo architecture (or one of those methods).
+A prior (task ``prior``: RGB + a noise-level map in) carries the pipeline settings its manifest
+gets (``PipelineConfig().to_dict()``), so ``edgedeblur.runtime.load_pipeline`` can run it. ``model_kwargs``
 override the registered architecture (``create_model(name, **model_kwargs)``), e.g. a NAS genome
 for ``nasunet_deblur``; the card's params/MACs then no longer describe the net, so they are
 recomputed from it.
@@ -29,6 +33,21 @@ class ResolvedModel:
     recipe: str | None = None
     kwargs: dict[str, Any] | None = None  # architecture overrides given to create_model
     cost: dict[str, int] | None = None  # params / macs_720p of an overridden architecture
+    in_channels: int = 3  # 4: RGB + a noise-level map (a deblur pipeline prior)
+    pipeline: dict[str, Any] | None = None  # the manifest's ``pipeline`` section (priors only)
+    method: str | None = None  # "deblur" / "denoise" when the user named the method
+
+    @property
+    def conditioned(self) -> bool:
+        """True for a prior taking RGB + a noise-level map (the manifest gets ``io.conditioning``)."""
+        return self.in_channels == 4
+
+
+def pipeline_methods() -> dict[str, str]:
+    """Method names ``edge-export`` accepts for a zoo model: ``deblur`` and ``denoise``."""
+    from ..methods import DEFAULT_DEBLUR_PRIOR, DEFAULT_DENOISER
+
+    return {"deblur": DEFAULT_DEBLUR_PRIOR, "denoise": DEFAULT_DENOISER}
 
 
 def _sha256(path: Path) -> str:
@@ -59,6 +78,12 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
     """
     torch = require("torch", "export", "exporting zoo models")
     zoo = require("edgedeblur.models", "export", "exporting zoo models")
+    methods = pipeline_methods()
+    method = model if model in methods else arch if arch in methods else None
+    if arch in methods:
+        arch = methods[arch]
+    if model in methods:
+        model = methods[model]
     if model.endswith(".safetensors"):
         path = Path(model)
         if arch is None:
@@ -81,9 +106,13 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
     except ArtifactError as exc:
         if weights != "trained":
             raise
-        raise ArtifactError(exc.what, given=exc.given, allowed=exc.allowed, path=exc.path,
-                            hint="train it with edge-train, or pass --random-init to export an untrained "
-                                 "net for testing (labelled so in the manifest)") from exc
+        run = f"runs/{name}/weights.safetensors --arch {name}"
+        hint = ("train it with edge-train, or pass --random-init to export an untrained "
+                "net for testing (labelled so in the manifest)")
+        if method:
+            hint = (f"'{method}' exports {name}, which has no shipped weights yet; export a training run's "
+                    f"weights with: edge-export {run}, or pass --random-init for testing")
+        raise ArtifactError(exc.what, given=exc.given, allowed=exc.allowed, path=exc.path, hint=hint) from exc
     if path is not None:
         st = require("safetensors.torch", "train", "reading checkpoints")
         try:
@@ -98,7 +127,16 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
     card = zoo.get_card(name)
     net.eval()
     cost = _cost(zoo, net) if model_kwargs else None
+    from ..models._macs import input_channels
+
+    channels = input_channels(net)
     deploy = net.to_deploy() if hasattr(net, "to_deploy") else net
     deploy.eval()
+    pipeline = None
+    if card.task == "prior" or channels == 4:
+        from ..runtime.pipeline import PipelineConfig
+
+        pipeline = PipelineConfig().to_dict()
     return ResolvedModel(deploy, name, card.task, int(getattr(net, "pad_multiple", 1)), sha, weights,
-                         getattr(card, "recipe", None), dict(model_kwargs) if model_kwargs else None, cost)
+                         getattr(card, "recipe", None), dict(model_kwargs) if model_kwargs else None, cost,
+                         channels, pipeline, method)

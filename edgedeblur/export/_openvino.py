@@ -28,13 +28,13 @@ def _convert(job: ExportJob):  # noqa: ANN202 - returns ov.Model
 def _result(job: ExportJob, ov_model, fp16: bool, quant: dict | None = None) -> ExportResult:  # noqa: ANN001
     ov = require("openvino", "openvino", "OpenVINO export")
     ov.save_model(ov_model, str(job.out_path), compress_to_fp16=fp16)
-    shape = [1, 3, -1, -1]
     versions = {"torch": version_of("torch"), "openvino": version_of("openvino")}
     if quant:
         versions["nncf"] = version_of("nncf")
     i = ov_model.inputs[0].get_any_name()
     o = ov_model.outputs[0].get_any_name()
-    return ExportResult(job.out_path, tensor_spec(i, shape), tensor_spec(o, shape), dynamic_hw=True,
+    return ExportResult(job.out_path, tensor_spec(i, [1, job.in_channels, -1, -1]),
+                        tensor_spec(o, [1, job.out_channels, -1, -1]), dynamic_hw=True,
                         weights=job.out_path.with_suffix(".bin"), quantization=quant, tool_versions=versions,
                         notes=[f"ov.convert_model from ONNX written by {onnx_exporter_used(job, True)}"])
 

@@ -4,6 +4,10 @@
 ``edgedeblur.runtime.load`` (the code the device runs) and fed the held-out degraded patches.
 We report PSNR of the artifact vs the PyTorch float output, and of both vs the clean patches;
 ``drop_db`` is how much PSNR vs ground truth the artifact lost against float.
+
+A deblur pipeline prior is fed what the pipeline feeds it: 4-channel patches (the Wiener data
+step and the noise map, see ``edgedeblur.calibration``). PyTorch gets that tensor; the runtime
+gets it through ``Runner.restore(rgb, sigma=...)``, which builds the same noise map itself.
 """
 
 from __future__ import annotations
@@ -24,13 +28,24 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def runtime_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
-    """``restore(HxWx3 float32) -> HxWx3 float32`` through the edge runtime's runner."""
+    """``restore(HxWx3 float32) -> HxWx3 float32`` through the edge runtime's runner.
+
+    A conditioned prior's input is HxWx4 (RGB + noise map): the runner gets the RGB and the
+    sigma the map encodes, and rebuilds the identical map (``noise_map_input``).
+    """
     from ..runtime import load
+    from ..runtime.pipeline import NOISE_MAP_SCALE
 
     runner = load(artifact)
 
     def restore(img: np.ndarray) -> np.ndarray:
-        out = np.asarray(runner.restore(img))
+        if img.ndim == 3 and img.shape[2] == 4:
+            if not runner.conditioned:
+                raise ValueError(f"{artifact.name} takes 3 channels, given a 4-channel patch")
+            sigma = float(img[0, 0, 3]) / NOISE_MAP_SCALE
+            out = np.asarray(runner.restore(np.ascontiguousarray(img[..., :3]), sigma=sigma))
+        else:
+            out = np.asarray(runner.restore(img))
         if out.dtype == np.uint8:
             out = out.astype(np.float32) / 255.0
         elif out.dtype == np.uint16:
@@ -41,7 +56,7 @@ def runtime_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def torch_restore(model) -> Callable[[np.ndarray], np.ndarray]:  # noqa: ANN001
-    """The PyTorch float reference for the same patches."""
+    """The PyTorch float reference for the same patches (HxWxC in, C = the model's channels)."""
     import torch
 
     def restore(img: np.ndarray) -> np.ndarray:

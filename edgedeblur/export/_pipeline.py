@@ -5,6 +5,10 @@ written (validated by the runtime's writer), the runtime runner runs it on held-
 only then are the files moved into place: under their final names when parity passes, under a
 ``.failed`` name (manifest ``parity.passed: false``) when it does not, so a failed artifact can
 be inspected but is never mistaken for a good one.
+
+A deblur pipeline prior (RGB + noise map in) gets ``io.conditioning`` and the top-level
+``pipeline`` section (``PipelineConfig().to_dict()``) in its manifest, so
+``edgedeblur.runtime.load_pipeline`` runs the whole pipeline from that one file.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..calibration import CalibrationSource, check_method
-from ..errors import OutputPathError
+from ..errors import ConfigError, OutputPathError
 from ._context import ExportJob, ExportResult, version_of
 from ._model import ResolvedModel
 from ._parity import Parity, measure_parity, runtime_runner, torch_restore
@@ -38,6 +42,7 @@ class ExportOutcome:
     float_ops: list[str]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    pipeline: dict | None = None  # the manifest's pipeline section (a deblur prior), else None
 
     @property
     def passed(self) -> bool:
@@ -102,7 +107,13 @@ def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job:
         if target.needs_calibration:
             quant["calibration"] = {**job.calib.describe(), "algorithm": job.calib_method}
     tile = None if res.dynamic_hw else {"size": job.tile, "overlap": job.tile // 8}
-    return {
+    io = {"input": res.input, "output": res.output, "dynamic_hw": res.dynamic_hw,
+          "pad_multiple": model.pad_multiple, "tile": tile}
+    if model.conditioned:  # RGB + a constant noise-level map in channel 3 (runtime.pipeline)
+        from ..runtime.pipeline import NOISE_MAP_SCALE
+
+        io["conditioning"] = {"noise_map": {"channel": 3, "scale": NOISE_MAP_SCALE}}
+    manifest = {
         "schema_version": 1,
         "artifact": artifact,
         "model": {"name": model.name, "task": model.task, "checkpoint_sha256": model.checkpoint_sha256,
@@ -110,15 +121,17 @@ def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job:
                   "macs_720p": extra_export.get("macs_720p", card.macs_720p),
                   # architecture overrides (a NAS genome): the artifact cannot be rebuilt without them
                   **({"kwargs": model.kwargs} if model.kwargs else {})},
-        "io": {"input": res.input, "output": res.output, "dynamic_hw": res.dynamic_hw,
-               "pad_multiple": model.pad_multiple, "tile": tile},
+        "io": io,
         "export": {"random_init": model.weights == "random-init", "pruning": extra_export.get("pruning"),
                    "quantization": quant, "tool_versions": {"edgedeblur": __version__, **res.tool_versions},
-                   "notes": res.notes},
+                   "notes": res.notes, **({"method": model.method} if model.method else {})},
         "parity": None,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "edgedeblur_version": __version__,
     }
+    if model.pipeline is not None:
+        manifest["pipeline"] = dict(model.pipeline)
+    return manifest
 
 
 def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: CalibrationSource, *,
@@ -130,6 +143,11 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
     started = time.perf_counter()
     if target.needs_calibration:
         check_method(calib_method, target.calib_methods, target.name)
+    if calib.channels != model.in_channels:
+        raise ConfigError(f"calibration patches have {calib.channels} channels but {model.name} takes "
+                          f"{model.in_channels}", given=f"task {calib.task!r}",
+                          allowed="task 'prior' for a 4-channel prior (RGB + noise map), else the model's task",
+                          hint="build the CalibrationSource with the model's task (export_model does)")
     final = out_dir / artifact_name(model.name, target)
     check_destination(final, force)
     scratch = Path(tempfile.mkdtemp(prefix=".edge-export-", dir=out_dir))
@@ -155,7 +173,7 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
         shutil.rmtree(scratch, ignore_errors=True)
     size = sum(p.stat().st_size for p in (moved, moved.with_suffix(".bin")) if p.exists())
     return ExportOutcome(target, moved, manifest_path_for(moved), size, parity, ops,
-                         float_ops, time.perf_counter() - started, res.notes)
+                         float_ops, time.perf_counter() - started, res.notes, model.pipeline)
 
 
 def _move(res: ExportResult, dest: Path) -> Path:

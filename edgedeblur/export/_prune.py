@@ -52,7 +52,9 @@ def _pixelshuffle_feeders(model: Any) -> list[Any]:
 
 def _latency_ms(model: Any, size: int, runs: int = 5) -> float:
     torch = require("torch", "export", "pruning")
-    x = torch.rand(1, 3, size, size)
+    from ..models._macs import input_channels
+
+    x = torch.rand(1, input_channels(model), size, size)
     times = []
     with torch.no_grad():
         model(x)
@@ -86,9 +88,11 @@ def _finetune_trainer(model: Any, name: str, steps: int) -> str | None:
     try:
         from ..train import load_recipe, train
 
+        # train.init off: the pruned net keeps its own weights (a recipe's warm start, e.g. the
+        # prior's zoo:mnv2unet_m_denoise, would not even fit the pruned shapes)
         recipe = load_recipe(name, [f"train.steps={steps}", "train.max_minutes=10", "train.ema=0.0",
                                     "train.zero_init_head=false", "train.warmup=0", "checkpoint.ship=false",
-                                    f"val.every={steps}", f"checkpoint.every={steps}"])
+                                    f"val.every={steps}", f"checkpoint.every={steps}", ("train.init", "")])
     except Exception:  # no recipe for this model, or trainer not installed
         return None
     with tempfile.TemporaryDirectory(prefix="edgedeblur-prune-") as run:
@@ -129,15 +133,19 @@ def prune_and_finetune(model: ResolvedModel, ratio: float, calib: CalibrationSou
     before = _stats(net, calib)
     ignored = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.out_channels in (1, 3)]
     ignored += _pixelshuffle_feeders(net)
-    example = torch.rand(1, 3, calib.patch, calib.patch)
+    from ..models._macs import input_channels
+
+    channels = input_channels(net)  # 4: a deblur prior (RGB + noise map in, RGB out)
+    example = torch.rand(1, channels, calib.patch, calib.patch)
     pruner = tp.pruner.MetaPruner(net, example, importance=tp.importance.GroupMagnitudeImportance(p=2),
                                   pruning_ratio=ratio, ignored_layers=ignored, round_to=4)
     pruner.step()
     try:
         with torch.no_grad():
             out = net(example)
-        if out.shape != example.shape:
-            raise RuntimeError(f"output shape {tuple(out.shape)} != input {tuple(example.shape)}")
+        expected = (1, 3 if channels == 4 else channels, calib.patch, calib.patch)
+        if tuple(out.shape) != expected:
+            raise RuntimeError(f"output shape {tuple(out.shape)} != {expected}")
     except RuntimeError as exc:
         raise ExportError(f"the pruned model no longer runs: {exc}",
                           hint="try a smaller --prune ratio or report the architecture") from exc

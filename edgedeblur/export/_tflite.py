@@ -43,7 +43,7 @@ def cached_fp32_tflite(job: ExportJob) -> Path:
         torch = require("torch", "export", "TFLite export")
         litert_torch = require("litert_torch", "export", "TFLite export (litert-torch)")
         path = job.workdir / "fp32.tflite"
-        x = torch.rand(1, job.tile, job.tile, 3)
+        x = job.example_input("NHWC")  # C: 3, or 4 for a prior (RGB + noise map)
         try:
             with _quiet(), torch.no_grad():
                 nhwc = litert_torch.to_channel_last_io(job.model, args=[0], outputs=[0])

@@ -58,6 +58,12 @@ def c_contract(manifest: Manifest, *, max_pixels: int = DEFAULT_MAX_PIXELS, tile
     the same name): a smaller tile is less working memory on the device.
     """
     ins, outs = manifest.input, manifest.output
+    if manifest.conditioning or ins.channels != outs.channels:
+        raise ExportError("the C library has no noise-map input: a deblur pipeline prior (RGB + noise map, "
+                          f"{ins.channels} channels in) runs in the Python runtime only", path=manifest.path,
+                          given=f"{ins.channels} channels in, {outs.channels} out",
+                          allowed="a model with the same channels in and out",
+                          hint="use edgedeblur.runtime.load_pipeline, or export a blind zoo model for firmware")
     for spec, which in ((ins, "input"), (outs, "output")):
         _check_tensor(spec, which, manifest.path)
     if max_pixels < 0:

@@ -14,7 +14,7 @@ from .manifest import (
     validate_manifest,
     write_manifest,
 )
-from .pipeline import DeblurPipeline, PipelineConfig, load_pipeline
+from .pipeline import DeblurPipeline, PipelineConfig, load_method, load_pipeline
 from .runner import Runner, load
 from .tiling import blend_ramp, blend_window, tile_grid
 from .video import VideoReport, open_source, restore_video
@@ -22,6 +22,7 @@ from .video import VideoReport, open_source, restore_video
 __all__ = [
     "load",
     "load_pipeline",
+    "load_method",
     "DeblurPipeline",
     "PipelineConfig",
     "Runner",

@@ -4,8 +4,11 @@ Every exported model ``x.<suffix>`` has ``x.manifest.json`` beside it. The runti
 everything it needs from it (layout, dtype, quantization, padding multiple, tile size) and never
 guesses from file names. Validation is the schema (``manifest.schema.json``, checked by a
 pure-python checker so the runtime needs no ``jsonschema``) plus the rules the schema cannot say
-(integer tensors need scale/zero point, fixed shapes must match the tile size, ...).
-Only the standard library is imported here, so exporters and devices share this module.
+(integer tensors need scale/zero point, fixed shapes must match the tile size, a 4-channel
+input is RGB + a noise map declared by ``io.conditioning``, a ``pipeline`` section is what
+:meth:`edgedeblur.runtime.pipeline.PipelineConfig.from_dict` accepts, ...). Only the standard
+library is imported at import time (the pipeline checks import numpy when a manifest has them),
+so exporters and devices share this module.
 """
 
 from __future__ import annotations
@@ -110,6 +113,58 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _noise_map_scale() -> float:
+    """The runtime's noise-map scale (imported lazily: this module stays standard-library only)."""
+    from .pipeline import NOISE_MAP_SCALE
+
+    return NOISE_MAP_SCALE
+
+
+def _conditioning_errors(io: dict, ins: TensorSpec, outs: TensorSpec) -> list[str]:
+    """A 4-channel input is RGB + a noise-level map, and only with ``io.conditioning`` saying so."""
+    cond = io.get("conditioning")
+    if ins.channels == 4:
+        if outs.channels != 3:
+            return [f"io: a 4-channel input (RGB + noise map) needs a 3-channel output, got {outs.channels}"]
+        if not cond:
+            return ["io.input has 4 channels but io.conditioning is missing: a 4-channel input is only "
+                    "RGB + a noise-level map, declared as io.conditioning = "
+                    f"{{\"noise_map\": {{\"channel\": 3, \"scale\": {_noise_map_scale()}}}}}"]
+        nm = cond["noise_map"]
+        errors = []
+        if nm["channel"] != 3:
+            errors.append(f"io.conditioning.noise_map.channel must be 3 (after RGB), got {nm['channel']}")
+        expected = _noise_map_scale()
+        if abs(float(nm["scale"]) - expected) > 1e-9 * max(1.0, expected):
+            errors.append(f"io.conditioning.noise_map.scale {nm['scale']} differs from this runtime's "
+                          f"{expected} (re-export the prior with this edgedeblur version)")
+        return errors
+    if cond:
+        return [f"io.conditioning is only for a 4-channel input (RGB + noise map), input has {ins.channels}"]
+    if ins.channels != outs.channels:
+        return [f"io: input has {ins.channels} channels but output has {outs.channels}"]
+    return []
+
+
+def _pipeline_errors(data: dict, ins: TensorSpec) -> list[str]:
+    """The optional top-level ``pipeline`` section: what ``PipelineConfig.from_dict`` accepts."""
+    section = data.get("pipeline")
+    if section is None:
+        return []
+    from ..errors import EdgeDeblurError
+    from .pipeline import PipelineConfig
+
+    errors = []
+    if ins.channels != 4:
+        errors.append(f"pipeline: a deblur pipeline needs a prior taking RGB + a noise map (4 input "
+                      f"channels), io.input has {ins.channels}")
+    try:
+        PipelineConfig.from_dict(section)
+    except (EdgeDeblurError, TypeError, ValueError) as exc:
+        errors.append(f"pipeline: {exc}")
+    return errors
+
+
 def _rule_errors(data: dict) -> list[str]:
     """Checks the JSON Schema cannot express."""
     errors: list[str] = []
@@ -125,13 +180,16 @@ def _rule_errors(data: dict) -> list[str]:
         if t["dtype"] in _INT_DTYPES and zp is not None and not lo <= zp <= hi:
             errors.append(f"io.{key}.zero_point: {zp} outside [{lo}, {hi}] for {t['dtype']}")
         spec = TensorSpec.from_dict(t)
-        if spec.channels not in (1, 3):
-            errors.append(f"io.{key}.shape: channel dim must be 1 or 3, got {spec.channels}")
+        allowed = (1, 3, 4) if key == "input" else (1, 3)
+        if spec.channels not in allowed:
+            errors.append(f"io.{key}.shape: channel dim must be {' or '.join(map(str, allowed))}"
+                          f"{' (4: RGB + a noise map, with io.conditioning)' if key == 'input' else ''}, "
+                          f"got {spec.channels}")
         if t["range"][1] <= t["range"][0]:
             errors.append(f"io.{key}.range: must be [low, high] with low < high")
     ins, outs = TensorSpec.from_dict(io["input"]), TensorSpec.from_dict(io["output"])
-    if ins.channels != outs.channels:
-        errors.append(f"io: input has {ins.channels} channels but output has {outs.channels}")
+    errors += _conditioning_errors(io, ins, outs)
+    errors += _pipeline_errors(data, ins)
     fixed = ins.height is not None and ins.width is not None
     if io["dynamic_hw"] == fixed:
         errors.append(
@@ -237,6 +295,16 @@ class Manifest:
     @property
     def pad_multiple(self) -> int:
         return int(self.data["io"]["pad_multiple"])
+
+    @property
+    def conditioning(self) -> dict | None:
+        """``io.conditioning`` (``{"noise_map": {"channel": 3, "scale": ...}}``) of a 4-channel prior."""
+        return self.data["io"].get("conditioning") or None
+
+    @property
+    def pipeline(self) -> dict | None:
+        """The top-level ``pipeline`` section (``PipelineConfig.to_dict()``), validated on read."""
+        return self.data.get("pipeline") or None
 
     @property
     def tile(self) -> tuple[int, int] | None:

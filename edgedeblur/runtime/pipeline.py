@@ -33,7 +33,7 @@ from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
 from .deconv import MIN_SIGMA, DataStep, estimate_noise_sigma, wiener_deconvolve
 
 __all__ = ["noise_map_input", "NOISE_MAP_SCALE", "PipelineConfig", "DeblurPipeline", "PIPELINE_MODES",
-           "PSFInfo", "load_pipeline"]
+           "PSFInfo", "load_pipeline", "load_method"]
 
 log = logging.getLogger(__name__)
 
@@ -234,3 +234,14 @@ def load_pipeline(artifact_or_manifest: str, backend: str | None = None, **optio
                             given=manifest.input.channels, path=manifest.path)
     runner = load(manifest.path, backend=backend, **options)
     return DeblurPipeline(runner, PipelineConfig.from_dict(section), name=f"deblur@{runner.name}")
+
+
+def load_method(artifact_or_manifest: str, **options: Any) -> Any:
+    """What a manifest path means as a method: the deblur pipeline when the manifest has a
+    ``pipeline`` section (``edge-export deblur``), else the plain :class:`Runner`."""
+    from .manifest import Manifest
+    from .runner import load
+
+    if Manifest.read(artifact_or_manifest).data.get("pipeline"):
+        return load_pipeline(artifact_or_manifest, **options)
+    return load(artifact_or_manifest, **options)
