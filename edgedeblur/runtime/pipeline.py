@@ -64,6 +64,7 @@ class PipelineConfig:
     prior_scale: float = 30.0  # Wiener regularisation: sigma^2 / (prior_scale * G); 10 = stand-alone
     iterations: int = 1  # prior passes (hqs: data step + prior rounds)
     hqs_sigma_start: float = 15.0  # hqs: prior strength of the first round (0-255 scale)
+    hqs_lambda: float = 0.23  # hqs: rho_k = hqs_lambda * sigma^2 / sigma_k^2 (DPIR's weight)
     taper: str = "mean"
     sigma_max: float = 15.0  # the largest blur-noise level the prior was trained for
     denoise_sigma_max: float = 25.0  # the largest level without blur (a delta kernel)
@@ -77,7 +78,7 @@ class PipelineConfig:
                                     allowed=", ".join(PIPELINE_MODES))
         if not (isinstance(self.iterations, int) and 1 <= self.iterations <= 16):
             raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
-        for key in ("prior_scale", "hqs_sigma_start", "sigma_max", "denoise_sigma_max"):
+        for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
                 raise InvalidInputError(f"pipeline {key} must be a positive number", given=value)
@@ -198,7 +199,7 @@ class DeblurPipeline:
         z = wiener_deconvolve(_rgb(image), kernel, sigma=sigma, prior_scale=cfg.prior_scale, taper=cfg.taper)
         z = self.prior.restore(np.clip(z, 0, 1), sigma=float(start))
         for s_k in sigmas[1:]:
-            rho = (sigma / 255.0) ** 2 / (float(s_k) / 255.0) ** 2  # DPIR: rho_k = sigma_n^2 / sigma_k^2
+            rho = cfg.hqs_lambda * sigma**2 / float(s_k) ** 2  # DPIR: rho_k = lambda sigma_n^2 / sigma_k^2
             x = step.solve(z, rho)
             z = self.prior.restore(np.clip(x, 0, 1), sigma=float(s_k))
         return z
