@@ -336,3 +336,41 @@ def test_missing_camera_and_broken_video_are_reported(tmp_path, capsys) -> None:
     assert code == 1
     assert (tmp_path / "out" / "a.png").exists()  # the batch went on
     assert "broken.mp4" in err and "97" in err and "2 failed" in err
+
+
+def _gyro_files(tmp_path: Path, h: int, w: int) -> tuple[Path, Path]:
+    from edgedeblur.runtime.gyro import CameraModel, GyroLog, write_camera_json, write_gyro_csv
+
+    t = np.arange(0.0, 1.0, 1 / 200)
+    omega = np.tile([0.0, 0.15, 0.0], (t.size, 1))  # a slow pan: a short horizontal smear
+    gyro, cam = tmp_path / "shot.gyro.csv", tmp_path / "shot.camera.json"
+    write_gyro_csv(GyroLog(t, omega), gyro)
+    write_camera_json(CameraModel(fx=300.0, fy=300.0, cx=w / 2, cy=h / 2, width=w, height=h,
+                                  exposure_start=0.4, exposure_time=0.05, readout_time=0.01), cam)
+    return gyro, cam
+
+
+def test_gyro_log_gives_the_psf_per_region(tmp_path, capsys) -> None:  # noqa: ANN001
+    pytest.importorskip("torch")
+    src = save(tmp_path / "shot.png", photo(64, 96))
+    gyro, cam = _gyro_files(tmp_path, 64, 96)
+    out = tmp_path / "out"
+    assert main([str(src), "-o", str(out), "--gyro", str(gyro), "--camera", str(cam), "--save-kernel"]) == 0
+    assert read_image(out / "shot.png").shape == (64, 96, 3)
+    k = np.load(out / "shot.kernel.npy")
+    assert k.shape[1] > 1 and abs(float(k.sum()) - 1) < 1e-5
+    assert "PSF from the gyroscope" in capsys.readouterr().err
+
+
+def test_gyro_usage_errors(tmp_path, capsys) -> None:  # noqa: ANN001
+    src = save(tmp_path / "shot.png", photo(64, 96))
+    gyro, cam = _gyro_files(tmp_path, 64, 96)
+    assert main([str(src), "-o", str(tmp_path / "o"), "--gyro", str(gyro)]) == 2
+    assert "--gyro and --camera go together" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    lines = gyro.read_text().splitlines()
+    bad.write_text("\n".join([lines[0], lines[3], lines[2], *lines[4:]]) + "\n")
+    assert main([str(src), "-o", str(tmp_path / "o"), "--gyro", str(bad), "--camera", str(cam)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err
+    assert not (tmp_path / "o" / "shot.png").exists()

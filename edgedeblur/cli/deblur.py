@@ -43,6 +43,8 @@ examples:
   edge-deblur blurry.png -o restored/ --kernel psf.npy --sigma 2.55
   # the same pipeline with an exported INT8 prior through the edge runtime (edge-export deblur)
   edge-deblur blurry.png -o restored/ -O prior=exported/mnv2unet_m_prior.tflite-int8.manifest.json
+  # the PSF of each region from the phone's gyroscope log (rolling shutter included)
+  edge-deblur shot.jpg -o restored/ --gyro shot.gyro.csv --camera shot.camera.json
   # plain Wiener or Richardson-Lucy (20 iterations) with the kernel
   edge-deblur blurry.png -o restored/ --method wiener --kernel psf.npy
   edge-deblur blurry.png -o restored/ --method richardson-lucy -O iterations=20 --kernel psf.npy
@@ -86,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
                    "richardson-lucy")
     p.add_argument("-s", "--sigma", type=float,
                    help="noise sigma on the 0-255 scale (e.g. 25); estimated per image if omitted")
+    p.add_argument("--gyro", metavar="CSV",
+                   help="gyroscope log of the exposure (t_ns|t,wx,wy,wz; Android TYPE_GYROSCOPE "
+                   "axes, rad/s; see docs/gyro.md): a PSF per region instead of one kernel")
+    p.add_argument("--camera", metavar="JSON",
+                   help="with --gyro: intrinsics, exposure start/time, rolling-shutter readout, "
+                   "gyro-to-camera offset and rotation (docs/gyro.md)")
+    p.add_argument("--sync", action="store_true",
+                   help="with --gyro: estimate the gyro-to-camera time offset from the photo")
     p.add_argument("--save-kernel", action="store_true",
                    help="deblur: write the PSF used for each image next to its output "
                    "(<name>.kernel.npy and a viewable <name>.kernel.png)")
@@ -192,8 +202,42 @@ def plan_jobs(
     return kept, refused
 
 
+@dataclass
+class GyroSource:
+    """``--gyro``/``--camera``: the PSF grid of one exposure, computed per image size."""
+
+    log: object
+    camera: object
+    sync: bool
+
+    @classmethod
+    def read(cls, gyro: str | None, camera: str | None, sync: bool) -> GyroSource | None:
+        if not gyro and not camera:
+            if sync:
+                raise ConfigError("--sync needs --gyro and --camera", hint="add both files or drop --sync")
+            return None
+        if not (gyro and camera):
+            raise ConfigError("--gyro and --camera go together",
+                              given="--gyro" if gyro else "--camera",
+                              hint="add --camera shot.camera.json (intrinsics, exposure, readout; docs/gyro.md)"
+                              if gyro else "add --gyro shot.gyro.csv")
+        from ..runtime.gyro import read_camera_json, read_gyro_csv
+
+        return cls(read_gyro_csv(gyro), read_camera_json(camera), sync)
+
+    def grid(self, image: np.ndarray):  # noqa: ANN201 - a runtime.gyro.PSFGrid
+        from dataclasses import replace
+
+        from ..runtime.gyro import estimate_time_offset, gyro_psf_grid
+
+        cam = self.camera.for_image(*image.shape[:2])  # type: ignore[attr-defined]
+        if self.sync:
+            cam = replace(cam, time_offset=estimate_time_offset(image, cam, self.log).offset)
+        return gyro_psf_grid(cam, self.log)
+
+
 def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa: ANN001
-                 save_kernel: bool = False) -> float:
+                 save_kernel: bool = False, gyro: GyroSource | None = None) -> float:
     """Read, restore and write one image (and the PSF used, with ``save_kernel``); returns
     its size in megapixels."""
     from ..io import from_float, read_image, to_float, write_image
@@ -202,7 +246,11 @@ def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa
     if pixels.dtype == np.uint16 and job.target.suffix.lower() in (".jpg", ".jpeg", ".bmp", ".webp"):
         raise OutputPathError(f"{job.target.suffix} cannot hold a 16-bit image", path=job.source,
                      hint="use --format png or --format tif")
-    restored = method.restore(to_float(pixels), kernel=kernel, sigma=sigma)
+    image = to_float(pixels)
+    if gyro is not None:
+        restored = method.restore(image, sigma=sigma, psf_grid=gyro.grid(image))
+    else:
+        restored = method.restore(image, kernel=kernel, sigma=sigma)
     job.target.parent.mkdir(parents=True, exist_ok=True)
     write_image(job.target, from_float(restored, pixels.dtype), inputs=inputs)
     psf = getattr(method, "last_psf", None)
@@ -227,6 +275,8 @@ def _psf_line(job: Job, method) -> str | None:  # noqa: ANN001
     psf = getattr(method, "last_psf", None)
     if psf is None or psf.source == "given":
         return None
+    if psf.source == "gyro":
+        return f"{job.source.name}: PSF from the gyroscope ({psf.note}; centre kernel {psf.kernel.shape[0]} px)"
     conf = f", confidence {psf.confidence:.2f}" if psf.confidence is not None else ""
     size = "x".join(map(str, psf.kernel.shape))
     note = f": {psf.note}" if psf.note else ""
@@ -266,7 +316,16 @@ def main(argv: list[str] | None = None) -> int:
         print("edge-deblur: error: give at least one INPUT file or folder", file=sys.stderr)
         return EXIT_USAGE
     kernel = load_kernel_file(args.kernel) if args.kernel else None
+    gyro = GyroSource.read(args.gyro, args.camera, args.sync)
+    if gyro is not None and kernel is not None:
+        raise ConfigError("--kernel and --gyro both give the PSF", hint="use one of them")
     name, method = _resolve_method(args, kernel)
+    if gyro is not None and not hasattr(method, "last_psf"):
+        raise ConfigError(f"--gyro needs the deblur pipeline; {name} takes no PSF grid",
+                          hint="use -m deblur (the default)")
+    if gyro is not None and (len(args.inputs) != 1 or not Path(args.inputs[0]).is_file()):
+        raise ConfigError("--gyro describes one exposure: give exactly one image file",
+                          given=f"{len(args.inputs)} inputs")
     out = prepare_output_folder(args.output)
     videos, images = split_video_inputs(args.inputs)
     jobs, refused = plan_jobs(images, out, suffix=args.suffix, fmt=args.format)
@@ -288,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             mp = restore_file(method, job, kernel=kernel, sigma=args.sigma, inputs=inputs,
-                              save_kernel=args.save_kernel)
+                              save_kernel=args.save_kernel, gyro=gyro)
         except EdgeDeblurError as exc:
             report.fail(job.source, exc)
             continue
