@@ -60,14 +60,15 @@ class Prior(Protocol):
 class PipelineConfig:
     """The pipeline's settings; the manifest's ``pipeline`` section is ``to_dict()``."""
 
-    mode: str = "wiener"
+    # defaults decided on the validation split (benchmarks/deblur_eval.py, docs/deblur.md)
+    mode: str = "hqs"
     prior_scale: float = 30.0  # Wiener regularisation: sigma^2 / (prior_scale * G); 10 = stand-alone
-    iterations: int = 1  # prior passes (hqs: data step + prior rounds)
-    hqs_sigma_start: float = 15.0  # hqs: prior strength of the first round (0-255 scale)
-    hqs_lambda: float = 0.23  # hqs: rho_k = hqs_lambda * sigma^2 / sigma_k^2 (DPIR's weight)
+    iterations: int = 4  # prior passes (hqs: data step + prior rounds)
+    hqs_sigma_start: float = 10.0  # hqs: prior strength of the first round (0-255 scale)
+    hqs_lambda: float = 0.05  # hqs: rho_k = hqs_lambda * sigma^2 / sigma_k^2 (DPIR's weight 0.23)
     taper: str = "mean"
     sigma_max: float = 15.0  # the largest blur-noise level the prior was trained for
-    denoise_sigma_max: float = 25.0  # the largest level without blur (a delta kernel)
+    denoise_sigma_max: float = 50.0  # the largest level without blur (a delta kernel)
     kernel_max: int = 75  # largest PSF side the pipeline accepts
     estimator: dict[str, Any] = field(default_factory=lambda: {"kernel_size": 31, "max_side": 512,
                                                                "time_budget_s": 3.0})

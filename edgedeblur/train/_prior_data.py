@@ -12,7 +12,10 @@ amplified noise deconvolution leaves. So a training sample is made like this:
 3. the sigma given to the data step and the map is the applied Gaussian sigma, or the
    runtime's noise estimate for camera noise, jittered by ``sigma_jitter`` (a user's or an
    estimator's sigma is never exact);
-4. the data step runs on the whole patch with its margin (as on a whole photo), then crops.
+4. the data step runs on the whole patch with its margin (as on a whole photo), then crops;
+5. an unblurred sample (a 1x1 kernel) skips the data step, as the pipeline does for a photo
+   it finds sharp: the prior is then a plain noise-conditioned denoiser, which is also what the
+   later HQS rounds ask of it.
 """
 
 from __future__ import annotations
@@ -87,8 +90,10 @@ def prior_input(degraded: np.ndarray, kernel: np.ndarray, sigma: float | None, r
         sigma = estimate_noise_sigma(degraded)
     sigma = max(float(sigma), 0.0) * float(np.exp(rng.uniform(-1.0, 1.0) * np.log1p(cfg["sigma_jitter"])))
     sigma = max(sigma, MIN_SIGMA / 2)
+    if kernel.size == 1:  # no blur: the pipeline hands the photo itself to the prior (a denoiser)
+        return noise_map_input(degraded, sigma)
     k_est = kernel
-    if kernel.size > 1 and rng.random() < float(cfg["kernel_error"]):
+    if rng.random() < float(cfg["kernel_error"]):
         k_est = perturb_kernel(kernel, rng)
     x0 = wiener_deconvolve(degraded, k_est, sigma=sigma, prior_scale=float(cfg["prior_scale"]))
     return noise_map_input(x0, sigma)
