@@ -147,6 +147,11 @@ class DeblurPipeline:
             log.warning("deblur: kernel estimation failed (%s); denoising only", exc)
             return PSFInfo("fallback", np.ones((1, 1), np.float32), None,
                            time.perf_counter() - started, f"estimation failed: {exc}; denoised only")
+        if est.kernel.size == 1 and not est.sharp:  # too few edges to estimate anything
+            reason = est.info.get("stopped", "no usable edges")
+            log.warning("deblur: no kernel estimate (%s); denoising only", reason)
+            return PSFInfo("fallback", est.kernel, est.confidence, est.seconds,
+                           f"estimation failed: {reason}; denoised only")
         source = "sharp" if est.sharp else "estimated"
         return PSFInfo(source, est.kernel, est.confidence, est.seconds,
                        "no blur found: denoised only" if est.sharp else "")

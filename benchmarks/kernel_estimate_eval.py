@@ -1,0 +1,132 @@
+"""How good is blind kernel estimation (``edgedeblur.runtime.kernel_estimate``) for Wiener?
+
+Per photo: PSNR of the blurred input, of Wiener with the true kernel, of Wiener with the
+estimated kernel (both at the true noise sigma 2.55), and the seconds the estimation took.
+
+* ``--set val`` (default, the one to tune on): the last 8 photos of train/bsds500_test (the
+  project's validation photos), each blurred by its own synthetic camera-shake kernel
+  (``camera_shake_kernel``, sizes 13-27 px, seeded), noise sigma 2.55/255, 8-bit quantised.
+* ``--set sharp``: the same photos unblurred (noise and quantisation only): the estimate must
+  not make Wiener worse than the input.
+* ``--set levin``: the 8 Levin et al. 2009 kernels (centred) x the first 4 CBSD68 photos, same
+  noise. A check only, run once at the end: do not tune on it.
+
+    EDGEDEBLUR_FFT_WORKERS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        .venv/bin/python benchmarks/kernel_estimate_eval.py --set val --json /tmp/val.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from edgedeblur.degrade import (
+    add_gaussian_noise,
+    blur_image,
+    camera_shake_kernel,
+    centre_kernel,
+    load_kernel,
+    quantize,
+)
+from edgedeblur.io import read_image, to_float
+from edgedeblur.metrics import psnr
+from edgedeblur.runtime.deconv import wiener_deconvolve
+from edgedeblur.runtime.kernel_estimate import estimate_kernel
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
+SIGMA = 2.55
+SHAKE_SIZES = (13, 15, 17, 19, 21, 23, 25, 27)
+
+
+def cases(which: str) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(name, clean image, true kernel or None for unblurred) for one evaluation set."""
+    if which in ("val", "sharp"):
+        photos = sorted((DATA / "train" / "bsds500_test").glob("*.jpg"))[-8:]
+        out = []
+        for i, path in enumerate(photos):
+            kernel = camera_shake_kernel(SHAKE_SIZES[i], rng=1000 + i) if which == "val" else None
+            out.append((path.stem, to_float(read_image(path)), kernel))
+        return out
+    if which == "levin":
+        photos = sorted((DATA / "eval" / "cbsd68").glob("*.png"))[:4]
+        kernels = sorted((DATA / "kernels" / "levin09").glob("*.npy"))
+        return [(f"{p.stem}/{k.stem}", to_float(read_image(p)), centre_kernel(load_kernel(k)))
+                for p in photos for k in kernels]
+    raise SystemExit(f"unknown set {which!r}: use val, sharp or levin")
+
+
+def run_case(name: str, clean: np.ndarray, kernel: np.ndarray | None, seed: int,
+             args: argparse.Namespace) -> dict:
+    rng = np.random.default_rng(seed)
+    blurred = blur_image(clean, kernel) if kernel is not None else clean
+    observed = quantize(add_gaussian_noise(blurred, SIGMA, rng))
+    est = estimate_kernel(observed, kernel_size=args.kernel_size, max_side=args.max_side,
+                          time_budget_s=args.budget, sigma=None if args.blind_sigma else SIGMA)
+    row = {
+        "image": name,
+        "kernel_px": None if kernel is None else int(kernel.shape[0]),
+        "psnr_input": psnr(clean, observed),
+        "psnr_true": None if kernel is None else psnr(clean, wiener_deconvolve(observed, kernel, sigma=SIGMA)),
+        "psnr_est": psnr(clean, wiener_deconvolve(observed, est.kernel, sigma=SIGMA)),
+        "seconds": est.seconds,
+        "cpu_seconds": est.info.get("cpu_seconds"),
+        "confidence": est.confidence,
+        "sharp": est.sharp,
+        "est_px": int(est.kernel.shape[0]),
+        "stopped": est.info.get("stopped"),
+        "iterations": est.info.get("iterations"),
+    }
+    if args.save_kernels:
+        row["kernel"] = est.kernel.round(5).tolist()
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="val", choices=["val", "sharp", "levin"])
+    parser.add_argument("--json", type=Path, help="write the rows and medians here")
+    parser.add_argument("--kernel-size", type=int, default=31)
+    parser.add_argument("--max-side", type=int, default=512)
+    parser.add_argument("--budget", type=float, default=3.0, help="time_budget_s")
+    parser.add_argument("--blind-sigma", action="store_true", help="let the estimator estimate sigma")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    parser.add_argument("--save-kernels", action="store_true")
+    args = parser.parse_args(argv)
+    if not (DATA / "README.md").exists():
+        print(f"shared data not found at {DATA} (set EDGEDEBLUR_DATA)", file=sys.stderr)
+        return 2
+    todo = cases(args.set)
+    todo = todo[: args.limit] if args.limit else todo
+    rows = []
+    print(f"{'image':<18} {'k':>3} {'input':>6} {'true':>6} {'est':>6} {'gap':>5} {'sec':>5} "
+          f"{'conf':>5} {'k_est':>5}")
+    for i, (name, clean, kernel) in enumerate(todo):
+        row = run_case(name, clean, kernel, seed=i, args=args)
+        rows.append(row)
+        true = row["psnr_true"] if row["psnr_true"] is not None else row["psnr_input"]
+        print(f"{name:<18} {row['kernel_px'] or 0:>3} {row['psnr_input']:6.2f} {true:6.2f} "
+              f"{row['psnr_est']:6.2f} {true - row['psnr_est']:5.2f} {row['seconds']:5.2f} "
+              f"{row['confidence']:5.2f} {row['est_px']:>5}{' sharp' if row['sharp'] else ''}"
+              f"{'  ' + row['stopped'] if row['stopped'] not in (None, 'sharp') else ''}", flush=True)
+    ref = "psnr_true" if args.set != "sharp" else "psnr_input"
+    medians = {key: statistics.median(r[key] for r in rows)
+               for key in ("psnr_input", ref, "psnr_est", "seconds", "confidence")}
+    medians["gap_db"] = statistics.median(r[ref] - r["psnr_est"] for r in rows)
+    medians["worst_gap_db"] = max(r[ref] - r["psnr_est"] for r in rows)
+    print("median " + "  ".join(f"{k} {v:.2f}" for k, v in medians.items()))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"set": args.set, "sigma": SIGMA, "args": {
+            k: str(v) for k, v in vars(args).items()}, "medians": medians, "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
