@@ -79,7 +79,7 @@ def latency_720p(name: str, runs: int, pretrained: bool = True) -> float:
     net = create_model(name, pretrained=pretrained).to_deploy()
     mult = int(getattr(net, "pad_multiple", 1))  # e.g. 32: 720 -> 736, as the runner pads
     h, w = -(-720 // mult) * mult, -(-1280 // mult) * mult
-    x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(1, int(getattr(net, "in_channels", 3) or 3), h, w, generator=torch.Generator().manual_seed(0))
     times = []
     with torch.inference_mode():
         net(x)  # warm-up
@@ -90,10 +90,12 @@ def latency_720p(name: str, runs: int, pretrained: bool = True) -> float:
     return statistics.median(times)
 
 
-def _eval(method, folder: Path, degradation, *, kernels=None, limit=None, centre_kernels=False) -> dict:
+def _eval(method, folder: Path, degradation, *, kernels=None, limit=None, centre_kernels=False,
+          oracle: bool = True) -> dict:
     from edgedeblur.evaluate import evaluate
 
-    res = evaluate(method, folder, degradation, seed=0, kernels=kernels, limit=limit, centre_kernels=centre_kernels)
+    res = evaluate(method, folder, degradation, seed=0, kernels=kernels, limit=limit, centre_kernels=centre_kernels,
+                   oracle=oracle)
     if res.failures:
         raise RuntimeError(f"{len(res.failures)} images failed: {res.failures[0]}")
     return {"psnr": round(res.psnr, 3), "ssim": round(res.ssim, 4), "input_psnr": round(res.input_psnr, 3),
@@ -121,6 +123,8 @@ def evaluate_model(name: str, task: str, args: argparse.Namespace, passes: int =
         method = create_method(name, self_ensemble=passes)
     out: dict[str, dict] = {}
     cbsd, bsd, levin = DATA / "eval/cbsd68", DATA / "eval/bsd68", DATA / "kernels/levin09"
+    if task == "prior":  # a deblur-pipeline prior: a sigma-given denoiser, and the pipeline
+        return evaluate_prior(name, method, args)
     if name != "wiener":
         sigmas = (15, 25, 50) if task == "denoise" else (25,)
         limit = args.denoise_limit if task == "denoise" else args.cross_limit
@@ -139,6 +143,32 @@ def evaluate_model(name: str, task: str, args: argparse.Namespace, passes: int =
 
 
 CENTRED = "levin8c_cbsd68"  # the Levin kernels shifted onto their centroids (blind-fair protocol)
+BLIND = "levin8c_cbsd68_blind"  # the same, the deblur pipeline estimating each kernel
+
+
+def evaluate_prior(name: str, method, args: argparse.Namespace) -> dict[str, dict]:
+    """A noise-conditioned prior: the denoising benchmarks with the true sigma given (its
+    strength control), and the deblur pipeline around it on Levin x CBSD68, kernel given
+    (centred and as published) and estimated from each photo (centred)."""
+    from edgedeblur.degrade import paper_awgn
+    from edgedeblur.methods import DEFAULT_DEBLUR_PRIOR, get_method
+
+    out: dict[str, dict] = {}
+    cbsd, levin = DATA / "eval/cbsd68", DATA / "kernels/levin09"
+    for sigma in (15, 25, 50):
+        out[f"cbsd68_sigma{sigma}"] = _eval(method, cbsd, paper_awgn(sigma), limit=args.denoise_limit)
+        print(f"  {name} cbsd68 sigma {sigma} (given): {out[f'cbsd68_sigma{sigma}']['psnr']:.2f} dB", flush=True)
+    out["bsd68_sigma25"] = _eval(method, DATA / "eval/bsd68", paper_awgn(25), limit=args.denoise_limit)
+    if name != DEFAULT_DEBLUR_PRIOR:
+        return out
+    pipe = get_method("deblur")
+    out["levin8_cbsd68"] = _eval(pipe, cbsd, deblur_spec(), kernels=levin, limit=args.deblur_limit)
+    out[CENTRED] = _eval(pipe, cbsd, deblur_spec(), kernels=levin, limit=args.deblur_limit, centre_kernels=True)
+    out[BLIND] = _eval(pipe, cbsd, deblur_spec(), kernels=levin, limit=args.deblur_limit, centre_kernels=True,
+                       oracle=False)
+    for key in ("levin8_cbsd68", CENTRED, BLIND):
+        print(f"  deblur pipeline ({name}) {key}: {out[key]['psnr']:.2f} dB", flush=True)
+    return out
 
 
 def levin_centred(method, name: str, args: argparse.Namespace) -> dict:
@@ -323,8 +353,10 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
     ]
     for r in rows:
         m = r["metrics"]
-        if r["task"] != "denoise":
+        if r["task"] not in ("denoise", "prior"):
             continue
+        if r["task"] == "prior":  # a conditioned prior is told the noise level
+            r = {**r, "name": f"{r['name']} (sigma given)"}
         cells = [_cell(m.get(k)) for k in ("cbsd68_sigma15", "cbsd68_sigma25", "cbsd68_sigma50", "bsd68_sigma25")]
         lines.append(f"| {r['name']} | {r['params'] / 1e6:.3f} M | {r['macs'] / 1e9:.2f} | "
                      f"{r['macs'] / dncnn[1]:.3f}x | " + " | ".join(cells) + " | "
@@ -389,7 +421,12 @@ def render(rows: list[dict], args: argparse.Namespace, machine: str, dncnn: tupl
             centred = f"{cen['psnr']:.2f} | {cen['psnr'] - cen['input_psnr']:+.2f} | {cen['ssim']:.4f}"
         else:
             centred = "- | - | -"
-        lines.append(f"| {r['name']} | {params} | {macs} | {centred} | {raw['psnr']:.2f} | "
+        label = r["name"]
+        if r["task"] == "prior":  # the deblur pipeline around this prior, kernel given; blind too
+            blind = m.get(BLIND)
+            label = (f"deblur pipeline ({r['name']}), kernel given" + (
+                f"; kernel estimated (--blind): {blind['psnr']:.2f} dB" if blind else ""))
+        lines.append(f"| {label} | {params} | {macs} | {centred} | {raw['psnr']:.2f} | "
                      f"{raw['psnr'] - raw['input_psnr']:+.2f} | {_cell(m.get('cbsd68_sigma25'), ssim=False)} | "
                      f"{_train_cell(r['train'])} |")
     if blurred is not None:
@@ -466,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-cache", action="store_true", help="re-evaluate every model")
     p.add_argument("--metrics-only", action="store_true",
                    help="evaluate (and cache) the models, skip latency, docs and cards")
+    p.add_argument("--cards-only", action="store_true",
+                   help="evaluate --models and write their cards, not docs/zoo_results.md (a page of "
+                        "only these models would drop the others)")
     p.add_argument("--json", type=Path, default=None, help="also write all numbers to this JSON file")
     args = p.parse_args(argv)
 
@@ -525,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"name": LATENCY_BASELINE, "task": "denoise", "params": get_card(LATENCY_BASELINE).params,
                      "macs": get_card(LATENCY_BASELINE).macs_720p, "latency": base_latency, "metrics": {},
                      "train": None})
+    if args.cards_only:
+        print(f"wrote the cards of {', '.join(r['name'] for r in rows if r.get('train') is not None)}")
+        return 0
     text = render(rows, args, machine_description(), dncnn)
     if pending:
         text += f"\nPending (trained, not evaluated yet when this page was made): {', '.join(pending)}.\n"
