@@ -217,11 +217,10 @@ def test_cli_help_names_the_pipelines(capsys):
     assert f"'denoise' ({DEFAULT_DENOISER})" in text and "edge-export deblur --target" in text
 
 
-def test_cli_deblur_needs_shipped_weights(shared_data, tmp_path, capsys):
-    from edgedeblur.models import weights_path
+def test_cli_deblur_needs_shipped_weights(shared_data, tmp_path, capsys, monkeypatch):
+    from edgedeblur.models import _registry
 
-    if weights_path(DEFAULT_DEBLUR_PRIOR).is_file():
-        pytest.skip(f"{DEFAULT_DEBLUR_PRIOR} has shipped weights now")
+    monkeypatch.setattr(_registry, "WEIGHTS_DIR", tmp_path / "no-weights")  # a checkout without them
     assert cli(["deblur", "-t", "onnx-fp32", "-o", str(tmp_path), "--calib-dir", str(shared_data / "train")]) == 2
     err = capsys.readouterr().err
     assert "has no trained weights" in err and f"--arch {DEFAULT_DEBLUR_PRIOR}" in err and "--random-init" in err
