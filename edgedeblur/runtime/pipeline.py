@@ -70,6 +70,9 @@ class PipelineConfig:
     sigma_max: float = 15.0  # the largest blur-noise level the prior was trained for
     denoise_sigma_max: float = 50.0  # the largest level without blur (a delta kernel)
     kernel_max: int = 75  # largest PSF side the pipeline accepts
+    # blind: re-estimate the kernel from the restored photo this many times (refine_kernel);
+    # validation split: median -1.71 -> +0.13 dB against Wiener given the true kernel
+    refine_passes: int = 1
     estimator: dict[str, Any] = field(default_factory=lambda: {"kernel_size": 31, "max_side": 512,
                                                                "time_budget_s": 3.0})
 
@@ -79,6 +82,8 @@ class PipelineConfig:
                                     allowed=", ".join(PIPELINE_MODES))
         if not (isinstance(self.iterations, int) and 1 <= self.iterations <= 16):
             raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
+        if not (isinstance(self.refine_passes, int) and 0 <= self.refine_passes <= 4):
+            raise InvalidInputError("pipeline refine_passes must be an integer 0-4", given=self.refine_passes)
         for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
@@ -194,15 +199,41 @@ class DeblurPipeline:
         self.last_psf = psf
         blurred = psf.kernel.size > 1
         s = self._sigma(image, sigma, blurred)
-        grey = image.ndim == 2
-        if self.config.mode == "hqs" and blurred:
-            out = self._hqs(image, psf.kernel, s)
+        out = self._deblur(image, psf.kernel, s)
+        if psf.source == "estimated" and self.config.refine_passes:
+            self.last_psf, out = self._refine(image, psf, out, s)
+        return out.mean(axis=2) if image.ndim == 2 else out
+
+    def _deblur(self, image: np.ndarray, kernel: np.ndarray, s: float) -> np.ndarray:
+        """Data step + prior rounds for one kernel; float32 RGB out."""
+        if self.config.mode == "hqs" and kernel.size > 1:
+            out = self._hqs(image, kernel, s)
         else:
-            x0 = wiener_deconvolve(image, psf.kernel, sigma=s, prior_scale=self.config.prior_scale,
-                                   taper=self.config.taper) if blurred else image
+            x0 = wiener_deconvolve(image, kernel, sigma=s, prior_scale=self.config.prior_scale,
+                                   taper=self.config.taper) if kernel.size > 1 else image
             out = self.prior.restore(_rgb(x0), sigma=s)
-        out = np.asarray(out, dtype=np.float32)
-        return out.mean(axis=2) if grey else out
+        return np.asarray(out, dtype=np.float32)
+
+    def _refine(self, image: np.ndarray, psf: PSFInfo, out: np.ndarray, s: float) -> tuple[PSFInfo, np.ndarray]:
+        """Blind: the restored photo is a far better latent than the estimator's own, so the
+        kernel is re-estimated from it (strong edges, sub-pixel centring) and the photo redone."""
+        from .kernel_estimate import refine_kernel
+
+        started, k, done = time.perf_counter(), psf.kernel, 0
+        for _ in range(self.config.refine_passes):
+            try:
+                new = refine_kernel(image, out, k, sigma=s)
+            except InvalidInputError as exc:  # e.g. a photo too small for the grown support
+                log.info("deblur: kernel not refined (%s)", exc)
+                break
+            if new.size == 1 or max(new.shape) > self.config.kernel_max:
+                break
+            k, done = new, done + 1
+            out = self._deblur(image, k, s)
+        if not done:
+            return psf, out
+        note = f"refined {done}x from the restored photo"
+        return PSFInfo(psf.source, k, psf.confidence, psf.seconds + time.perf_counter() - started, note), out
 
     def _restore_grid(self, image: np.ndarray, grid: Any, sigma: float | None) -> np.ndarray:
         from .gyro import deconvolve_grid
