@@ -72,10 +72,14 @@ _MIN_COMPONENT = 0.1  # components holding less than this share of the mass are 
 _SHARP_TEST = 2  # iterations of the sharpness test
 # RMS radius (px) under which a blur is not worth removing: unblurred validation photos
 # (noise 0.5 / 2.55 / 10) gave the test's kernel <= 0.63 (their own softness); a 0.9 px
-# shake made Wiener with the *true* kernel 0.5 dB worse than doing nothing
-_SHARP_TEST_SPREAD = 0.9
+# shake made Wiener with the *true* kernel 0.5 dB worse than doing nothing. 0.9 -> 0.75 (the
+# middle of the gap): blurred validation photos (true spread 1.6-4 px) gave 0.83-0.90 and were
+# called sharp (-4.7 to -10.4 dB); with 0.75 the validation mean gap to Wiener-true went
+# -0.90 -> -0.46 dB, worst -10.4 -> -6.4 dB (benchmarks/blind_refine_eval.py). Tried and no
+# better: consensus of three square crops (each worse than the whole photo, pick no better)
+_SHARP_TEST_SPREAD = 0.75
 _SHARP_TEST_FIT = 0.2  # ... with at least this fit (sharp photos >= 0.29, a 3x upscale 0.16)
-_SHARP_SPREAD = 1.0  # px: the same for the final kernel
+_SHARP_SPREAD = 0.75  # px: the same for the final kernel
 _MIN_CONFIDENCE = 0.06  # below this the photo has no usable edges: return the safe delta
 
 
@@ -96,7 +100,7 @@ class KernelEstimate:
     it was uncorrelated with the dB gap to the true kernel). A sharp photo's confidence is how
     far the test's kernel stayed under the sharpness threshold (1: exactly a delta).
     ``sharp``: no blur worth removing: the sharpness test's kernel (or the final one) has an
-    RMS radius under 0.72 (0.6) px, or the photo is flat. The kernel is then 1x1.
+    RMS radius under 0.75 (0.75) px, or the photo is flat. The kernel is then 1x1.
     ``info``: sizes, scales, iterations, timings and why it stopped.
     """
 
