@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                                                    args.rounds))
     for manifest in args.artifacts:
         pipe = load_pipeline(manifest, threads=args.threads)
-        record(f"pipeline, prior {Path(manifest).name.split('.')[1]} ({pipe.prior.info.name})",
+        art = pipe.prior.manifest.data["artifact"]
+        passed = (pipe.prior.manifest.data.get("parity") or {}).get("passed")
+        record(f"pipeline, prior {art.get('target')} ({pipe.prior.info.name})" + ("" if passed else ", parity FAILED"),
                _median_ms(lambda pipe=pipe: pipe.restore(y, kernel=k, sigma=2.55), args.rounds))
         pipe.prior.close()
     if args.torch:

@@ -133,3 +133,51 @@ def test_config_round_trips_through_its_manifest_form() -> None:
     assert PipelineConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="noise_map_scale"):
         PipelineConfig.from_dict({**cfg.to_dict(), "noise_map_scale": 0.5})
+
+
+# --- the shipped prior: numbers -----------------------------------------------------------------
+def _val_photo(shared_data, size: int = 160) -> np.ndarray:  # noqa: ANN001
+    """A centre crop of a validation photo of the training split (never trained on)."""
+    from edgedeblur.io import list_images, read_image, to_float
+
+    photo = to_float(read_image(list_images([shared_data / "train/bsds500_test"], recursive=False)[-3]))
+    h, w = photo.shape[:2]
+    return np.ascontiguousarray(photo[(h - size) // 2:(h + size) // 2, (w - size) // 2:(w + size) // 2])
+
+
+@pytest.fixture(scope="module")
+def shipped_deblur():  # noqa: ANN201
+    pytest.importorskip("torch")
+    from edgedeblur.methods import get_method
+
+    return get_method("deblur")
+
+
+def test_shipped_pipeline_beats_wiener_given_the_kernel(shared_data, shipped_deblur) -> None:  # noqa: ANN001
+    x, k = _val_photo(shared_data), _shake(19, seed=11)
+    y = (np.round(np.clip(_blur(x, k) + np.random.default_rng(0).normal(0, 2.55 / 255, x.shape), 0, 1) * 255)
+         / 255).astype(np.float32)
+    wiener = _psnr(x, wiener_deconvolve(y, k, sigma=2.55))
+    ours = _psnr(x, shipped_deblur.restore(y, kernel=k, sigma=2.55))
+    assert shipped_deblur.last_psf.source == "given"
+    assert ours > wiener + 1.0, (ours, wiener)
+    one_pass = DeblurPipeline(shipped_deblur.prior, PipelineConfig(mode="wiener", iterations=1))
+    assert ours > _psnr(x, one_pass.restore(y, kernel=k, sigma=2.55)) > wiener
+
+
+def test_shipped_pipeline_blind_deblurs_and_leaves_a_sharp_photo_alone(shared_data, shipped_deblur) -> None:  # noqa: ANN001
+    from edgedeblur.io import list_images, read_image, to_float
+
+    # a whole validation photo (blind estimation fails often on small crops: docs/deblur_results.md)
+    x = to_float(read_image(list_images([shared_data / "train/bsds500_test"], recursive=False)[-6]))
+    k = _shake(15, seed=5)
+    rng = np.random.default_rng(1)
+    y = np.clip(_blur(x, k) + rng.normal(0, 2.55 / 255, x.shape), 0, 1).astype(np.float32)
+    blind = _psnr(x, shipped_deblur.restore(y))
+    assert shipped_deblur.last_psf.source == "estimated"
+    assert blind > _psnr(x, y) + 1.5, (blind, _psnr(x, y))
+    crop = np.ascontiguousarray(x[:160, :160])
+    noisy = np.clip(crop + rng.normal(0, 10 / 255, crop.shape), 0, 1).astype(np.float32)
+    out = shipped_deblur.restore(noisy)
+    assert shipped_deblur.last_psf.source == "sharp"
+    assert _psnr(crop, out) > _psnr(crop, noisy) + 3.0  # denoised, not damaged

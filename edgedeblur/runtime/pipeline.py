@@ -63,7 +63,8 @@ class PipelineConfig:
     # defaults decided on the validation split (benchmarks/deblur_eval.py, docs/deblur.md)
     mode: str = "hqs"
     prior_scale: float = 30.0  # Wiener regularisation: sigma^2 / (prior_scale * G); 10 = stand-alone
-    iterations: int = 4  # prior passes (hqs: data step + prior rounds)
+    # 3 rounds: 26.31 dB vs 26.23 for 4 on the validation split with the shipped prior, 1.8x faster
+    iterations: int = 3  # prior passes (hqs: data step + prior rounds)
     hqs_sigma_start: float = 10.0  # hqs: prior strength of the first round (0-255 scale)
     hqs_lambda: float = 0.05  # hqs: rho_k = hqs_lambda * sigma^2 / sigma_k^2 (DPIR's weight 0.23)
     taper: str = "mean"
