@@ -60,8 +60,9 @@ def main() -> int:
             print(f"{src.name}: {before:.2f} -> {after:.2f} dB ({after - before:+.2f})")
             kfile = out / (src.stem + ".kernel.npy")
             shown = restored.copy()
-            if kfile.is_file():  # the estimated PSF, inset top-left of the restored picture
-                k = kernel_preview(np.load(kfile), min_size=48)[:64, :64]
+            psf = np.load(kfile) if kfile.is_file() else None
+            if psf is not None and psf.size > 1:  # the estimated PSF, inset top-left (none: sharp)
+                k = kernel_preview(psf, min_size=48)[:64, :64]
                 shown[: k.shape[0], : k.shape[1]] = k[..., None]
             rows.append(np.concatenate([
                 _caption(degraded, f"{src.stem}: {before:.2f} dB"),
