@@ -181,3 +181,14 @@ def test_shipped_pipeline_blind_deblurs_and_leaves_a_sharp_photo_alone(shared_da
     out = shipped_deblur.restore(noisy)
     assert shipped_deblur.last_psf.source == "sharp"
     assert _psnr(crop, out) > _psnr(crop, noisy) + 3.0  # denoised, not damaged
+
+
+def test_linear_light_data_step_undoes_a_linear_light_blur(shared_data, shipped_deblur) -> None:  # noqa: ANN001
+    from edgedeblur.runtime.deconv import linear_to_srgb, srgb_to_linear
+
+    x, k = _val_photo(shared_data), _shake(17, seed=2)
+    y = linear_to_srgb(_blur(srgb_to_linear(x), k))  # how a camera blurs: light, then gamma
+    y = (np.round(y * 255) / 255).astype(np.float32)
+    linear = DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=True))
+    srgb = DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=False))
+    assert _psnr(x, linear.restore(y, kernel=k, sigma=1.0)) > _psnr(x, srgb.restore(y, kernel=k, sigma=1.0))

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ._fft import irfft2, pad_and_taper, rfft2
 
-__all__ = ["DataStep", "wiener_deconvolve", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
+__all__ = ["srgb_to_linear", "linear_to_srgb", "DataStep", "wiener_deconvolve", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
 
 #: Smallest noise level assumed when estimating (0-255 scale): 8-bit rounding plus the
 #: small kernel/model mismatch every real image has; keeps NSR from collapsing to zero.
@@ -34,6 +34,19 @@ MIN_SIGMA = 1.0
 #: {0.1, 0.33, 1, 3.3, 5, 10, 33} on 4 BSDS500 *training* crops x 4 Levin kernels at noise
 #: 2.55-15 (3-5 is slightly better without noise).
 PRIOR_SCALE = 10.0
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """The inverse sRGB curve (IEC 61966-2-1) for [0, 1] values, float32 (numpy only, so the
+    runtime need not import ``edgedeblur.degrade``, whose version also handles negatives)."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    """The sRGB curve for [0, 1] linear values, float32."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 def estimate_noise_sigma(image: np.ndarray) -> float:
