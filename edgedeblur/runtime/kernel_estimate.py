@@ -333,13 +333,17 @@ class _Level:
         return k.astype(np.float32)
 
 
-def _cg(apply: Callable[[np.ndarray], np.ndarray], b: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Conjugate gradients for the symmetric positive definite system apply(k) = b."""
+def _cg(apply: Callable[[np.ndarray], np.ndarray], b: np.ndarray, k: np.ndarray, *,
+        iters: int = _CG_ITERS, stop: float | None = None) -> np.ndarray:
+    """Conjugate gradients for the symmetric positive definite system apply(k) = b, from k.
+
+    Stops after ``iters`` steps or when the squared residual is <= ``stop`` (default
+    1e-12 of ``|b|^2``)."""
     r = b - apply(k)
     p = r.copy()
     rs = float((r * r).sum())
-    stop = 1e-12 * float((b * b).sum())
-    for _ in range(_CG_ITERS):
+    stop = 1e-12 * float((b * b).sum()) if stop is None else stop
+    for _ in range(iters):
         if rs <= stop:
             break
         ap = apply(p)
@@ -648,22 +652,7 @@ def _masked_solve(auto: np.ndarray, cross: np.ndarray, mask: np.ndarray, k0: np.
         full = np.fft.irfft2(np.fft.rfft2(v, (m, m)) * r_hat, (m, m))
         return (full[n - 1 : 2 * n - 1, n - 1 : 2 * n - 1] + gamma * v) * on
 
-    k = k0 * on
-    r = cross * on - apply(k)
-    p = r.copy()
-    rs = float((r * r).sum())
-    stop = 1e-14 * float((cross * cross).sum())
-    for _ in range(_REFINE_CG_ITERS):
-        if rs <= stop:
-            break
-        ap = apply(p)
-        a = rs / float((p * ap).sum())
-        k = k + a * p
-        r -= a * ap
-        rs_new = float((r * r).sum())
-        p = r + (rs_new / rs) * p
-        rs = rs_new
-    return k
+    return _cg(apply, cross * on, k0 * on, iters=_REFINE_CG_ITERS, stop=1e-14 * float((cross * cross).sum()))
 
 
 def _offset(k: np.ndarray) -> tuple[float, float]:
