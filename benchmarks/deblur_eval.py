@@ -155,6 +155,43 @@ def _run(methods, folder: Path, spec, kernels: Path, *, limit: int | None, centr
     return rows
 
 
+#: ``--sweep``: the settings compared on the validation split to choose the defaults
+#: (docs/deblur.md): name -> PipelineConfig options
+SWEEP = {
+    "one Wiener step + one prior pass": {"mode": "wiener", "iterations": 1},
+    "hqs 3 from 15, lambda 0.23": {"iterations": 3, "hqs_sigma_start": 15.0, "hqs_lambda": 0.23},
+    "hqs 4 from 10, lambda 0.23": {"iterations": 4, "hqs_sigma_start": 10.0, "hqs_lambda": 0.23},
+    "hqs 4 from 10, lambda 0.1": {"iterations": 4, "hqs_sigma_start": 10.0, "hqs_lambda": 0.1},
+    "hqs 4 from 10, lambda 0.05": {"iterations": 4, "hqs_sigma_start": 10.0, "hqs_lambda": 0.05},
+    "hqs 4 from 15, lambda 0.1": {"iterations": 4, "hqs_sigma_start": 15.0, "hqs_lambda": 0.1},
+    "hqs 6 from 10, lambda 0.1": {"iterations": 6, "hqs_sigma_start": 10.0, "hqs_lambda": 0.1},
+    "hqs 8 from 25, lambda 0.23": {"iterations": 8, "hqs_sigma_start": 25.0, "hqs_lambda": 0.23},
+    "hqs 2 from 10, lambda 0.1": {"iterations": 2, "hqs_sigma_start": 10.0, "hqs_lambda": 0.1},
+    "hqs 3 from 10, lambda 0.1": {"iterations": 3, "hqs_sigma_start": 10.0, "hqs_lambda": 0.1},
+    "hqs 3 from 10, lambda 0.05 (default)": {"iterations": 3},
+    "default, data step in linear light": {"linear": True},
+}
+
+
+def sweep(weights: str | None, dev: bool, limit: int) -> None:
+    """Every ``SWEEP`` setting, kernel given, on the validation camera split (and the dev set)."""
+    from edgedeblur.methods import get_method
+
+    extra = {"weights": weights} if weights else {}
+    methods = {"wiener (true kernel)": (get_method("wiener"), True)}
+    methods.update({name: (get_method("deblur", **opts, **extra), True) for name, opts in SWEEP.items()})
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "val").mkdir()
+        folder, kernels = _val_folder(tmp / "val"), _val_kernels(tmp)
+        for jpeg in (False, True):
+            print(f"sweep, val ({'camera_jpeg90' if jpeg else 'camera'})", flush=True)
+            _run(methods, folder, _camera(jpeg), kernels, limit=None, centre=False)
+    if dev:
+        print("sweep, dev", flush=True)
+        _run(methods, DATA / "eval/cbsd68", _dev_spec(), DATA / "kernels/levin09", limit=limit, centre=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     from edgedeblur._eval_result import machine_description
 
@@ -166,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=OUT_JSON)
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--render", type=Path, help="only re-render docs/deblur_results.md from this JSON")
+    p.add_argument("--sweep", action="store_true", help="compare the SWEEP settings (prints only)")
+    p.add_argument("--sweep-dev", action="store_true", help="with --sweep: on the dev set too")
     args = p.parse_args(argv)
+    if args.sweep:
+        sweep(args.weights, args.sweep_dev, args.limit)
+        return 0
     if args.render:
         from edgedeblur.io import atomic_write
 
