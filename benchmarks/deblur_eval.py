@@ -173,13 +173,29 @@ SWEEP = {
 }
 
 
-def sweep(weights: str | None, dev: bool, limit: int) -> None:
-    """Every ``SWEEP`` setting, kernel given, on the validation camera split (and the dev set)."""
+#: ``--sweep-blind``: the blind settings compared on the validation split (kernel estimated)
+BLIND_SWEEP = {
+    "blind, no fit check": {"fallback_gain": 0.0},
+    "blind, fit gain >= 0.15 (default)": {"fallback_gain": 0.15},
+    "blind, fit gain >= 0.3": {"fallback_gain": 0.3},
+    "blind, fit gain >= 0.15, min confidence 0.02": {
+        "fallback_gain": 0.15, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
+                                             "min_confidence": 0.02}},
+    "blind, fit gain >= 0.15, min confidence 0": {
+        "fallback_gain": 0.15, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
+                                             "min_confidence": 0.0}},
+}
+
+
+def sweep(weights: str | None, dev: bool, limit: int, blind: bool = False) -> None:
+    """Every ``SWEEP`` (``BLIND_SWEEP``) setting, kernel given (estimated), on the validation
+    camera split (and the dev set)."""
     from edgedeblur.methods import get_method
 
     extra = {"weights": weights} if weights else {}
     methods = {"wiener (true kernel)": (get_method("wiener"), True)}
-    methods.update({name: (get_method("deblur", **opts, **extra), True) for name, opts in SWEEP.items()})
+    table = BLIND_SWEEP if blind else SWEEP
+    methods.update({name: (get_method("deblur", **opts, **extra), not blind) for name, opts in table.items()})
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "val").mkdir()
@@ -205,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render", type=Path, help="only re-render docs/deblur_results.md from this JSON")
     p.add_argument("--sweep", action="store_true", help="compare the SWEEP settings (prints only)")
     p.add_argument("--sweep-dev", action="store_true", help="with --sweep: on the dev set too")
+    p.add_argument("--sweep-blind", action="store_true", help="compare the BLIND_SWEEP settings (prints only)")
     args = p.parse_args(argv)
-    if args.sweep:
-        sweep(args.weights, args.sweep_dev, args.limit)
+    if args.sweep or args.sweep_blind:
+        sweep(args.weights, args.sweep_dev, args.limit, blind=args.sweep_blind)
         return 0
     if args.render:
         from edgedeblur.io import atomic_write

@@ -116,6 +116,19 @@ def test_pipeline_rules_refuse_bad_side_information() -> None:
         PipelineConfig(mode="magic")
     with pytest.raises(InvalidInputError, match="iterations"):
         PipelineConfig(iterations=0)
+    with pytest.raises(InvalidInputError, match="fallback_gain"):
+        PipelineConfig(fallback_gain=1.5)
+
+
+def test_fit_residual_is_the_noise_for_the_true_kernel() -> None:
+    from edgedeblur.runtime.pipeline import fit_residual
+
+    x, k = _scene(128, 160), _shake(15)
+    y = _blur(x, k) + np.random.default_rng(0).normal(0, 3 / 255, x.shape).astype(np.float32)
+    assert fit_residual(y, x, k, 8) == pytest.approx(3.0, rel=0.05)
+    # the unblurred scene explains the blurred photo far worse; a wrong kernel too
+    assert fit_residual(y, x, np.ones((1, 1), np.float32), 8) > 1.3 * fit_residual(y, x, k, 8)
+    assert fit_residual(y, x, _shake(15, seed=9), 8) > 1.05 * fit_residual(y, x, k, 8)
 
 
 def test_hqs_schedule_falls_to_the_noise_level() -> None:
@@ -181,6 +194,31 @@ def test_shipped_pipeline_blind_deblurs_and_leaves_a_sharp_photo_alone(shared_da
     out = shipped_deblur.restore(noisy)
     assert shipped_deblur.last_psf.source == "sharp"
     assert _psnr(crop, out) > _psnr(crop, noisy) + 3.0  # denoised, not damaged
+
+
+def test_blind_pipeline_refuses_a_kernel_that_does_not_explain_the_photo(shared_data, shipped_deblur,
+                                                                         monkeypatch) -> None:  # noqa: ANN001
+    from edgedeblur.runtime import kernel_estimate
+    from edgedeblur.runtime.kernel_estimate import KernelEstimate
+
+    x, k = _val_photo(shared_data, 192), _shake(17, seed=4)
+    y = np.clip(_blur(x, k) + np.random.default_rng(2).normal(0, 2 / 255, x.shape), 0, 1).astype(np.float32)
+    handed: list[np.ndarray] = []
+    monkeypatch.setattr(kernel_estimate, "estimate_kernel",
+                        lambda image, **_: KernelEstimate(handed[-1], 0.5, False, 0.0, {}))
+    pipe = DeblurPipeline(shipped_deblur.prior, PipelineConfig(refine_passes=0))
+    handed.append(k)  # an estimator that found the true kernel: kept
+    good = pipe.restore(y)
+    assert pipe.last_psf.source == "estimated" and "fit gain" in pipe.last_psf.note
+    assert _psnr(x, good) > _psnr(x, y) + 1.0
+    wrong = np.zeros((17, 17), np.float32)
+    wrong[8, :] = 1 / 17  # a horizontal streak where the shake was another path
+    handed.append(wrong)
+    out = pipe.restore(y)
+    assert pipe.last_psf.source == "fallback" and "rejected" in pipe.last_psf.note
+    np.testing.assert_allclose(out, shipped_deblur.prior.restore(y, sigma=pipe._sigma(y, None, True)), atol=1e-6)
+    unchecked = DeblurPipeline(shipped_deblur.prior, PipelineConfig(refine_passes=0, fallback_gain=0.0))
+    assert _psnr(x, out) > _psnr(x, unchecked.restore(y))  # the fallback did less harm
 
 
 def test_linear_light_data_step_undoes_a_linear_light_blur(shared_data, shipped_deblur) -> None:  # noqa: ANN001

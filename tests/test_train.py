@@ -429,3 +429,31 @@ def test_dataloader_worker_gives_the_same_batches(shared_data):
     for step, (d, c) in zip((1, 2), with_worker, strict=True):
         d0, c0 = stream.batch(step)
         assert np.array_equal(d, d0) and np.array_equal(c, c0)
+
+
+def test_prior_inputs_are_the_pipelines_data_step():
+    from edgedeblur.degrade import camera_shake_kernel, degrade, parse_degradation
+    from edgedeblur.errors import ConfigError
+    from edgedeblur.runtime.deconv import wiener_deconvolve, wiener_deconvolve_linear
+    from edgedeblur.train._prior_data import check_prior_config, given_sigma, perturb_kernel, prior_input
+
+    rng = np.random.default_rng(0)
+    clean = np.clip(rng.random((1, 1, 3)) * 0.6 + 0.2 + 0.2 * np.sin(np.arange(96)[:, None, None] / 5.0)
+                    * np.cos(np.arange(96)[None, :, None] / 7.0), 0, 1).astype(np.float32)
+    k = camera_shake_kernel(13, np.random.default_rng(3))
+    cfg = {"mode": "wiener", "prior_scale": 30.0, "kernel_error": 0.0, "sigma_jitter": 0.0}
+    camera = degrade(clean, parse_degradation(noise="gaussian:sigma=2"), 1, kernel=k)  # linear light
+    assert given_sigma(camera) is None  # noise added in linear light has no single sRGB sigma
+    srgb = degrade(clean, parse_degradation(noise="gaussian:sigma=2", linear=False), 1, kernel=k)
+    assert given_sigma(srgb) == pytest.approx(2.0)
+    y = camera.degraded
+    lin = prior_input(y, k, 2.0, np.random.default_rng(5), check_prior_config({**cfg, "linear_share": 1.0}))
+    np.testing.assert_array_equal(lin[..., :3], wiener_deconvolve_linear(y, k, prior_scale=30.0)[0])
+    plain = prior_input(y, k, 2.0, np.random.default_rng(5), check_prior_config({**cfg, "linear_share": 0.0}))
+    np.testing.assert_array_equal(plain[..., :3], np.clip(wiener_deconvolve(y, k, sigma=2.0, prior_scale=30.0), 0, 1))
+    assert np.allclose(lin[..., 3], 2.0 / 50) and not np.allclose(lin[..., :3], plain[..., :3])
+    for _ in range(8):
+        bad = perturb_kernel(k, rng)
+        assert bad.min() >= 0 and bad.sum() == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ConfigError, match="linear_share"):
+        check_prior_config({**cfg, "linear_share": 1.5})

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ._fft import irfft2, pad_and_taper, rfft2
 
-__all__ = ["srgb_to_linear", "linear_to_srgb", "DataStep", "wiener_deconvolve", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
+__all__ = ["srgb_to_linear", "linear_to_srgb", "DataStep", "wiener_deconvolve", "wiener_deconvolve_linear", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
 
 #: Smallest noise level assumed when estimating (0-255 scale): 8-bit rounding plus the
 #: small kernel/model mismatch every real image has; keeps NSR from collapsing to zero.
@@ -129,6 +129,21 @@ def wiener_deconvolve(
     spectrum *= filt
     out = irfft2(spectrum, padded.data.shape[:2])
     return padded.crop(out).astype(np.float32, copy=False)
+
+
+def wiener_deconvolve_linear(image: np.ndarray, kernel: np.ndarray, *, taper: str = "mean",
+                             prior_scale: float = PRIOR_SCALE) -> tuple[np.ndarray, np.ndarray]:
+    """The Wiener data step in linear light for an sRGB-encoded photo: (sRGB result, linear image).
+
+    A camera blurs light, then its tone curve encodes it; so the inverse curve comes first, the
+    noise level is estimated there (the curve changes it), and the result is encoded back and
+    clipped for the prior. The pipeline and the prior's training inputs both call this, so the
+    prior is trained on exactly what the runtime gives it.
+    """
+    lin = srgb_to_linear(image)
+    s_lin = max(estimate_noise_sigma(lin), MIN_SIGMA / 2)
+    x = wiener_deconvolve(lin, kernel, sigma=s_lin, prior_scale=prior_scale, taper=taper)
+    return linear_to_srgb(np.clip(x, 0.0, 1.0)).astype(np.float32, copy=False), lin
 
 
 class DataStep:

@@ -392,6 +392,7 @@ def estimate_kernel(
     max_side: int = 512,
     time_budget_s: float = 3.0,
     sigma: float | None = None,
+    min_confidence: float = _MIN_CONFIDENCE,
 ) -> KernelEstimate:
     """Estimate the blur kernel (PSF) of a photo blindly; see the module docstring.
 
@@ -399,10 +400,13 @@ def estimate_kernel(
     odd, the largest blur expected, in the photo's pixels. ``max_side``: the estimation works
     on at most this many pixels per side. ``time_budget_s``: refinement stops when the next
     iteration would overrun it, and the kernel reached so far is returned (``info["stopped"]``).
-    ``sigma``: noise level on the 0-255 scale, estimated when ``None``.
+    ``sigma``: noise level on the 0-255 scale, estimated when ``None``. ``min_confidence``:
+    below it the estimate is refused (a 1x1 kernel, ``info["stopped"] = "no usable edges"``).
     """
     t0, c0 = time.perf_counter(), time.process_time()
     lum = _check(image, kernel_size, max_side, time_budget_s, sigma)
+    if not _is_real(min_confidence) or not 0 <= min_confidence <= 1:
+        raise InvalidInputError("min_confidence must be a number 0-1", given=min_confidence, allowed="e.g. 0.06")
     sigma_used = float(sigma) if sigma is not None else max(estimate_noise_sigma(lum), MIN_SIGMA)
     y, scale = _working_image(lum, max_side)
     ks = max(3, _odd(kernel_size * scale))
@@ -487,7 +491,7 @@ def estimate_kernel(
     if scale < 1:  # back to the photo's own pixels
         k = _rescale(k, kernel_size, 1.0 / scale)
     info["spread_px"] = _spread(k)
-    if confidence < _MIN_CONFIDENCE:
+    if confidence < min_confidence:
         info["stopped"] = "no usable edges"
         return result(_delta(1), confidence, False)
     sharp = info["spread_px"] < _SHARP_SPREAD

@@ -30,7 +30,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
-from .deconv import MIN_SIGMA, DataStep, estimate_noise_sigma, wiener_deconvolve
+from ._fft import irfft2, psf2otf, rfft2
+from .deconv import MIN_SIGMA, DataStep, estimate_noise_sigma, srgb_to_linear, wiener_deconvolve
 
 __all__ = ["noise_map_input", "NOISE_MAP_SCALE", "PipelineConfig", "DeblurPipeline", "PIPELINE_MODES",
            "PSFInfo", "load_pipeline", "load_method"]
@@ -74,6 +75,10 @@ class PipelineConfig:
     # blind: re-estimate the kernel from the restored photo this many times (refine_kernel);
     # validation split: median -1.71 -> +0.13 dB against Wiener given the true kernel
     refine_passes: int = 1
+    # blind: keep the estimated kernel only if it re-explains the photo clearly better than "no
+    # blur" does: (r_none - r_est) / (r_none - sigma) of the fit residuals ||k * x - y|| must reach
+    # this, else the photo is only denoised and the PSF line says why (0 turns the check off)
+    fallback_gain: float = 0.15
     # run the data step in linear light (inverse sRGB curve first): a camera blurs light, not
     # gamma-encoded values; the prior still sees sRGB
     # validation (blurred in linear light): +0.83 dB (camera), +0.30 (JPEG q90); but the dev benchmark
@@ -90,6 +95,8 @@ class PipelineConfig:
             raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
         if not (isinstance(self.refine_passes, int) and 0 <= self.refine_passes <= 4):
             raise InvalidInputError("pipeline refine_passes must be an integer 0-4", given=self.refine_passes)
+        if not (isinstance(self.fallback_gain, (int, float)) and 0 <= self.fallback_gain <= 1):
+            raise InvalidInputError("pipeline fallback_gain must be a number 0-1", given=self.fallback_gain)
         for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
@@ -208,6 +215,8 @@ class DeblurPipeline:
         out = self._deblur(image, psf.kernel, s)
         if psf.source == "estimated" and self.config.refine_passes:
             self.last_psf, out = self._refine(image, psf, out, s)
+        if psf.source == "estimated" and self.config.fallback_gain > 0:
+            out = self._check_estimate(image, out, s)
         return out.mean(axis=2) if image.ndim == 2 else out
 
     def _deblur(self, image: np.ndarray, kernel: np.ndarray, s: float) -> np.ndarray:
@@ -224,15 +233,13 @@ class DeblurPipeline:
 
     def _deblur_linear(self, image: np.ndarray, kernel: np.ndarray, s: float) -> np.ndarray:
         """As ``_deblur``, the data steps in linear light, the prior rounds in sRGB."""
-        from .deconv import linear_to_srgb, srgb_to_linear
+        from .deconv import linear_to_srgb, srgb_to_linear, wiener_deconvolve_linear
 
         cfg = self.config
-        lin = srgb_to_linear(_rgb(image))
-        s_lin = max(estimate_noise_sigma(lin), MIN_SIGMA / 2)
-        x = wiener_deconvolve(lin, kernel, sigma=s_lin, prior_scale=cfg.prior_scale, taper=cfg.taper)
+        x0, lin = wiener_deconvolve_linear(_rgb(image), kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
         rounds = cfg.iterations if cfg.mode == "hqs" else 1
         sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, rounds) if rounds > 1 else np.array([s])
-        z = np.asarray(self.prior.restore(linear_to_srgb(np.clip(x, 0, 1)), sigma=float(sigmas[0])), np.float32)
+        z = np.asarray(self.prior.restore(x0, sigma=float(sigmas[0])), np.float32)
         step = DataStep(lin, kernel, taper=cfg.taper) if rounds > 1 else None
         for s_k in sigmas[1:]:
             rho = cfg.hqs_lambda * s**2 / float(s_k) ** 2
@@ -260,6 +267,31 @@ class DeblurPipeline:
             return psf, out
         note = f"refined {done}x from the restored photo"
         return PSFInfo(psf.source, k, psf.confidence, psf.seconds + time.perf_counter() - started, note), out
+
+    def _check_estimate(self, image: np.ndarray, out: np.ndarray, s: float) -> np.ndarray:
+        """Blind: a wrong kernel leaves a restoration that, blurred again, does not give the photo
+        back; the denoised photo (no blur) then explains it as well, and is what is returned."""
+        psf = self.last_psf
+        if psf is None:  # restore() sets it before this runs
+            return out
+        plain = np.asarray(self.prior.restore(_rgb(image), sigma=s), np.float32)
+        y, x_est, x_none = _rgb(image), out, plain
+        if self.config.linear:
+            y, x_est, x_none = srgb_to_linear(y), srgb_to_linear(x_est), srgb_to_linear(x_none)
+        margin = max(psf.kernel.shape) // 2 + 1
+        r_est = fit_residual(y, x_est, psf.kernel, margin)
+        r_none = fit_residual(y, x_none, np.ones((1, 1), np.float32), margin)
+        noise = estimate_noise_sigma(y)
+        gain = (r_none - r_est) / max(r_none - noise, 1e-3 * max(noise, MIN_SIGMA))
+        psf.note = (psf.note + "; " if psf.note else "") + f"fit gain {gain:.2f}"
+        if gain >= self.config.fallback_gain:
+            return out
+        log.warning("deblur: the estimated kernel does not explain the photo (fit gain %.2f < %.2f); "
+                    "denoising only", gain, self.config.fallback_gain)
+        self.last_psf = PSFInfo("fallback", psf.kernel, psf.confidence, psf.seconds,
+                                f"estimated kernel rejected: it explains the photo no better than no blur "
+                                f"(fit gain {gain:.2f} < {self.config.fallback_gain:g}); denoised only")
+        return plain
 
     def _restore_grid(self, image: np.ndarray, grid: Any, sigma: float | None) -> np.ndarray:
         from .gyro import deconvolve_grid
@@ -296,6 +328,20 @@ class DeblurPipeline:
             x = step.solve(z, rho)
             z = self.prior.restore(np.clip(x, 0, 1), sigma=float(s_k))
         return z
+
+
+def fit_residual(y: np.ndarray, x: np.ndarray, kernel: np.ndarray, margin: int) -> float:
+    """RMS of ``kernel * x - y`` on the 0-255 scale, ``margin`` px of border left out (there the
+    blur reaches outside the frame)."""
+    if kernel.size > 1:
+        pad = [(margin, margin), (margin, margin)] + [(0, 0)] * (x.ndim - 2)
+        ext = np.pad(np.clip(x, 0.0, 1.0), pad, mode="reflect")
+        spectrum = rfft2(ext.astype(np.float32))
+        otf = psf2otf(kernel, ext.shape[:2])
+        spectrum *= otf[..., None] if ext.ndim == 3 else otf
+        x = irfft2(spectrum, ext.shape[:2])[margin:-margin, margin:-margin]
+    diff = (x - y)[margin:-margin or None, margin:-margin or None]
+    return float(np.sqrt(np.mean(np.square(diff, dtype=np.float64)))) * 255.0
 
 
 def _rgb(x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..io import list_images, read_image, to_float
-from ._prior_data import check_prior_config, prior_input
+from ._prior_data import check_prior_config, given_sigma, prior_input
 
 __all__ = ["data_root", "PairStream", "PairDataset", "SOURCES", "validation_pairs", "build_degradations"]
 
@@ -165,7 +165,7 @@ class PairStream:
         if src.grey:  # one noise field for all three channels, as a grey image has at test time
             degraded = np.repeat(degraded[..., :1], 3, axis=2)
         if self.prior:  # the deblur prior sees the data step's output and the noise level
-            degraded = prior_input(degraded, result.kernel, result.sigma, rng, self.prior)
+            degraded = prior_input(degraded, result.kernel, given_sigma(result), rng, self.prior)
         m, c = self.margin, self.crop
         return degraded[m:m + c, m:m + c], big[m:m + c, m:m + c]
 
@@ -251,7 +251,7 @@ def validation_pairs(data: Mapping[str, Any], *, seed: int = 12345, crop: int | 
         result = degrade(clean, spec, rng)
         degraded = result.degraded
         if prior:
-            degraded = prior_input(degraded, result.kernel, result.sigma, rng, prior)
+            degraded = prior_input(degraded, result.kernel, given_sigma(result), rng, prior)
         pairs.append((degraded.transpose(2, 0, 1)[None].astype(np.float32),
                       clean.transpose(2, 0, 1)[None].astype(np.float32)))
     return pairs

@@ -12,7 +12,8 @@ amplified noise deconvolution leaves. So a training sample is made like this:
 3. the sigma given to the data step and the map is the applied Gaussian sigma, or the
    runtime's noise estimate for camera noise, jittered by ``sigma_jitter`` (a user's or an
    estimator's sigma is never exact);
-4. the data step runs on the whole patch with its margin (as on a whole photo), then crops;
+4. the data step runs in sRGB or (``linear_share`` of the time) in linear light, as the
+   pipeline's ``linear`` setting does, on the whole patch with its margin (as on a whole photo), then crops;
 5. an unblurred sample (a 1x1 kernel) skips the data step, as the pipeline does for a photo
    it finds sharp: the prior is then a plain noise-conditioned denoiser, which is also what the
    later HQS rounds ask of it.
@@ -26,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma, wiener_deconvolve
+from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma, wiener_deconvolve, wiener_deconvolve_linear
 from ..runtime.pipeline import noise_map_input
 
-__all__ = ["PRIOR_MODES", "check_prior_config", "prior_input", "perturb_kernel"]
+__all__ = ["PRIOR_MODES", "check_prior_config", "given_sigma", "prior_input", "perturb_kernel"]
 
 PRIOR_MODES = ("", "wiener")
 
@@ -40,11 +41,21 @@ def check_prior_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
     if mode not in PRIOR_MODES:
         raise ConfigError("unknown recipe key value data.prior.mode", given=mode, allowed=", ".join(
             repr(m) for m in PRIOR_MODES), hint="'wiener' trains a refiner of the Wiener data step")
-    for key in ("prior_scale", "kernel_error", "sigma_jitter"):
-        value = cfg.get(key)
+    for key in ("prior_scale", "kernel_error", "sigma_jitter", "linear_share"):
+        value = cfg.get(key, 0.0)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"recipe key data.prior.{key} must be a number >= 0", given=repr(value))
+    if cfg.get("linear_share", 0.0) > 1:
+        raise ConfigError("recipe key data.prior.linear_share is a probability", given=cfg["linear_share"],
+                          allowed="0-1")
     return dict(cfg)
+
+
+def given_sigma(result: Any) -> float | None:
+    """The sigma a user would pass for a degraded photo: the applied Gaussian sigma when it was
+    added to the sRGB values; None (the runtime estimates it) for noise added in linear light,
+    whose level on the sRGB scale varies with brightness."""
+    return result.sigma if result.info.get("domain") == "srgb" else None
 
 
 def _normalise(k: np.ndarray) -> np.ndarray:
@@ -95,5 +106,8 @@ def prior_input(degraded: np.ndarray, kernel: np.ndarray, sigma: float | None, r
     k_est = kernel
     if rng.random() < float(cfg["kernel_error"]):
         k_est = perturb_kernel(kernel, rng)
-    x0 = wiener_deconvolve(degraded, k_est, sigma=sigma, prior_scale=float(cfg["prior_scale"]))
+    if rng.random() < float(cfg.get("linear_share", 0.0)):  # the pipeline's linear=true data step
+        x0, _ = wiener_deconvolve_linear(degraded, k_est, prior_scale=float(cfg["prior_scale"]))
+    else:
+        x0 = wiener_deconvolve(degraded, k_est, sigma=sigma, prior_scale=float(cfg["prior_scale"]))
     return noise_map_input(x0, sigma)

@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
         "val_crop": 128,
         # the deblur pipeline's prior: inputs are the data step's output + a noise-level map
         # (edgedeblur/train/_prior_data.py); mode "" trains on the degraded images themselves
-        "prior": {"mode": "", "prior_scale": 30.0, "kernel_error": 0.5, "sigma_jitter": 0.2},
+        "prior": {"mode": "", "prior_scale": 30.0, "kernel_error": 0.5, "sigma_jitter": 0.2, "linear_share": 0.0},
     },
     "train": {
         "steps": 20000,
