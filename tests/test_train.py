@@ -435,7 +435,12 @@ def test_prior_inputs_are_the_pipelines_data_step():
     from edgedeblur.degrade import camera_shake_kernel, degrade, parse_degradation
     from edgedeblur.errors import ConfigError
     from edgedeblur.runtime.deconv import wiener_deconvolve, wiener_deconvolve_linear
-    from edgedeblur.train._prior_data import check_prior_config, given_sigma, perturb_kernel, prior_input
+    from edgedeblur.train._prior_data import (
+        check_prior_config,
+        given_sigma,
+        perturb_kernel,
+        prior_input,
+    )
 
     rng = np.random.default_rng(0)
     clean = np.clip(rng.random((1, 1, 3)) * 0.6 + 0.2 + 0.2 * np.sin(np.arange(96)[:, None, None] / 5.0)

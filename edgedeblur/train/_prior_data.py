@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma, wiener_deconvolve, wiener_deconvolve_linear
+from ..runtime.deconv import (
+    MIN_SIGMA,
+    estimate_noise_sigma,
+    wiener_deconvolve,
+    wiener_deconvolve_linear,
+)
 from ..runtime.pipeline import noise_map_input
 
 __all__ = ["PRIOR_MODES", "check_prior_config", "given_sigma", "prior_input", "perturb_kernel"]
