@@ -63,13 +63,59 @@ def export_openvino_int8(job: ExportJob) -> ExportResult:
         adv["activations_range_estimator_params"] = RangeEstimatorParametersSet.MEAN_QUANTILE
     preset = job.options.get("nncf_preset", "mixed")
     fbc = bool(job.options.get("nncf_fast_bias_correction", True))
+    # accuracy control (NNCF's own sensitivity ranking): layers whose INT8 costs the most PSNR
+    # on the calibration patches go back to float until the drop there is within half the
+    # parity budget (the gate itself is measured afterwards on held-out patches)
+    budget = job.options.get("max_drop_db")
+    control = bool(job.options.get("nncf_accuracy_control", True)) and budget is not None
+    common = {"preset": getattr(nncf.QuantizationPreset, preset.upper()), "subset_size": len(job.calib.calib),
+              "fast_bias_correction": fbc}
     try:
-        qmodel = nncf.quantize(
-            model, nncf_dataset(job.calib), preset=getattr(nncf.QuantizationPreset, preset.upper()),
-            subset_size=len(job.calib.calib), fast_bias_correction=fbc,
-            advanced_parameters=AdvancedQuantizationParameters(**adv))
+        if control:
+            qmodel = nncf.quantize_with_accuracy_control(
+                model, nncf_dataset(job.calib), _validation_dataset(nncf, job), _psnr_metric,
+                max_drop=0.5 * float(budget), drop_type=nncf.DropType.ABSOLUTE,
+                advanced_quantization_parameters=AdvancedQuantizationParameters(**adv), **common)
+        else:
+            qmodel = nncf.quantize(model, nncf_dataset(job.calib), advanced_parameters=AdvancedQuantizationParameters(**adv),
+                                   **common)
     except Exception as exc:
         raise ExportError(f"nncf.quantize failed: {exc}", path=job.out_path) from exc
-    quant = {"method": f"nncf.quantize PTQ preset={preset} overflow_fix=ENABLE fast_bias_correction={fbc}",
+    method = "nncf.quantize_with_accuracy_control" if control else "nncf.quantize PTQ"
+    quant = {"method": f"{method} preset={preset} overflow_fix=ENABLE fast_bias_correction={fbc}",
              "algorithm": job.calib_method}
+    if control:
+        quant["accuracy_control"] = {"metric": "PSNR vs clean on the calibration patches", "max_drop_db": 0.5 * float(budget),
+                                     "float_ops": _float_ops(qmodel)}
     return _result(job, qmodel, fp16=False, quant=quant)
+
+
+def _validation_dataset(nncf, job: ExportJob):  # noqa: ANN001, ANN202 - an nncf.Dataset
+    from ..calibration import to_batch
+
+    items = [(to_batch(p.degraded), p.clean) for p in job.calib.calib]
+    return nncf.Dataset(items, lambda item: item[0])
+
+
+def _psnr_metric(compiled, items) -> tuple[float, list[float]]:  # noqa: ANN001
+    """NNCF's validation function: mean PSNR (dB) of the model's output vs the clean patches."""
+    import numpy as np
+
+    from ..metrics import psnr
+
+    scores = []
+    for x, clean in items:
+        out = np.asarray(compiled(x)[0])[0].transpose(1, 2, 0)
+        scores.append(float(psnr(clean, np.clip(out, 0.0, 1.0))))
+    return float(np.mean(scores)), scores
+
+
+def _float_ops(model) -> list[str]:  # noqa: ANN001
+    """Names of the convolutions left without a FakeQuantize on their input (kept in float)."""
+    quantized = set()
+    for op in model.get_ops():
+        if op.get_type_name() == "FakeQuantize":
+            for t in op.output(0).get_target_inputs():
+                quantized.add(t.get_node().get_friendly_name())
+    return sorted(op.get_friendly_name() for op in model.get_ops()
+                  if op.get_type_name() in ("Convolution", "GroupConvolution") and op.get_friendly_name() not in quantized)

@@ -152,13 +152,14 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
     check_destination(final, force)
     scratch = Path(tempfile.mkdtemp(prefix=".edge-export-", dir=out_dir))
     try:
+        budget = target.max_drop_db if max_drop_db is None else max_drop_db
         job = ExportJob(model.module, scratch / final.name, tile, model.pad_multiple, calib, calib_method,
-                        allow_float_ops, options or {}, cache)
+                        allow_float_ops, {"max_drop_db": budget, **(options or {})}, cache)
         res = target.exporter_fn()(job)
         manifest = build_manifest(res, target, model, job, extra_export)
         write_manifest(manifest_path_for(res.artifact), manifest)
         parity = measure_parity(runtime_runner(res.artifact), torch_restore(model.module), calib.heldout_patches,
-                                target.max_drop_db if max_drop_db is None else max_drop_db)
+                                budget)
         ops, float_ops = _ops(target, res.artifact)
         manifest["parity"] = {**parity.to_dict(), "ops_by_precision": ops, "float_ops": float_ops}
         dest = final if parity.passed else final.with_name(final.name.replace(target.suffix, ".failed" + target.suffix))
