@@ -173,28 +173,36 @@ SWEEP = {
 }
 
 
+#: ``--sweep-linear``: where the data step runs, kernel given (decides ``linear``)
+LINEAR_SWEEP = {
+    "data step in sRGB": {"linear": False},
+    "data step in linear light": {"linear": True},
+}
+
 #: ``--sweep-blind``: the blind settings compared on the validation split (kernel estimated)
 BLIND_SWEEP = {
-    "blind, no fit check": {"fallback_gain": 0.0},
-    "blind, fit gain >= 0.15 (default)": {"fallback_gain": 0.15},
-    "blind, fit gain >= 0.3": {"fallback_gain": 0.3},
-    "blind, fit gain >= 0.15, min confidence 0.02": {
-        "fallback_gain": 0.15, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
-                                             "min_confidence": 0.02}},
-    "blind, fit gain >= 0.15, min confidence 0": {
-        "fallback_gain": 0.15, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
-                                             "min_confidence": 0.0}},
+    "blind, no fit check": {"fallback_margin": 100.0},
+    "blind, fit margin 0.1 (default)": {"fallback_margin": 0.1},
+    "blind, fit margin 0": {"fallback_margin": 0.0},
+    "blind, fit margin 0.3": {"fallback_margin": 0.3},
+    "blind, data step in linear light": {"linear": True},
+    "blind, data step in sRGB": {"linear": False},
+    "blind, fit margin 0.1, min confidence 0.02": {
+        "fallback_margin": 0.1, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
+                                              "min_confidence": 0.02}},
 }
 
 
-def sweep(weights: str | None, dev: bool, limit: int, blind: bool = False) -> None:
+def sweep(weights: str | None, dev: bool, limit: int, blind: bool = False, table: dict | None = None,
+          only: str | None = None) -> None:
     """Every ``SWEEP`` (``BLIND_SWEEP``) setting, kernel given (estimated), on the validation
     camera split (and the dev set)."""
     from edgedeblur.methods import get_method
 
     extra = {"weights": weights} if weights else {}
     methods = {"wiener (true kernel)": (get_method("wiener"), True)}
-    table = BLIND_SWEEP if blind else SWEEP
+    table = table or (BLIND_SWEEP if blind else SWEEP)
+    table = {k: v for k, v in table.items() if not only or only in k}
     methods.update({name: (get_method("deblur", **opts, **extra), not blind) for name, opts in table.items()})
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -222,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sweep", action="store_true", help="compare the SWEEP settings (prints only)")
     p.add_argument("--sweep-dev", action="store_true", help="with --sweep: on the dev set too")
     p.add_argument("--sweep-blind", action="store_true", help="compare the BLIND_SWEEP settings (prints only)")
+    p.add_argument("--sweep-linear", action="store_true", help="compare the LINEAR_SWEEP settings (prints only)")
+    p.add_argument("--only", help="with a sweep: only the settings whose name contains this")
     args = p.parse_args(argv)
-    if args.sweep or args.sweep_blind:
-        sweep(args.weights, args.sweep_dev, args.limit, blind=args.sweep_blind)
+    if args.sweep or args.sweep_blind or args.sweep_linear:
+        sweep(args.weights, args.sweep_dev, args.limit, blind=args.sweep_blind,
+              table=LINEAR_SWEEP if args.sweep_linear else None, only=args.only)
         return 0
     if args.render:
         from edgedeblur.io import atomic_write

@@ -116,8 +116,10 @@ def test_pipeline_rules_refuse_bad_side_information() -> None:
         PipelineConfig(mode="magic")
     with pytest.raises(InvalidInputError, match="iterations"):
         PipelineConfig(iterations=0)
-    with pytest.raises(InvalidInputError, match="fallback_gain"):
-        PipelineConfig(fallback_gain=1.5)
+    with pytest.raises(InvalidInputError, match="fallback_margin"):
+        PipelineConfig(fallback_margin=-1)
+    with pytest.raises(InvalidInputError, match="linear"):
+        PipelineConfig(linear="maybe")
 
 
 def test_fit_residual_is_the_noise_for_the_true_kernel() -> None:
@@ -133,7 +135,7 @@ def test_fit_residual_is_the_noise_for_the_true_kernel() -> None:
 
 def test_hqs_schedule_falls_to_the_noise_level() -> None:
     prior = _ClassicalPrior()
-    pipe = DeblurPipeline(prior, PipelineConfig(mode="hqs", iterations=4, hqs_sigma_start=12.0))
+    pipe = DeblurPipeline(prior, PipelineConfig(mode="hqs", iterations=4, hqs_sigma_start=12.0, linear=False))
     x, k = _scene(), _shake()
     out = pipe.restore(_blur(x, k), kernel=k, sigma=2.0)
     assert out.shape == x.shape and np.isfinite(out).all()
@@ -209,7 +211,7 @@ def test_blind_pipeline_refuses_a_kernel_that_does_not_explain_the_photo(shared_
     pipe = DeblurPipeline(shipped_deblur.prior, PipelineConfig(refine_passes=0))
     handed.append(k)  # an estimator that found the true kernel: kept
     good = pipe.restore(y)
-    assert pipe.last_psf.source == "estimated" and "fit gain" in pipe.last_psf.note
+    assert pipe.last_psf.source == "estimated" and "fit excess" in pipe.last_psf.note
     assert _psnr(x, good) > _psnr(x, y) + 1.0
     wrong = np.zeros((17, 17), np.float32)
     wrong[8, :] = 1 / 17  # a horizontal streak where the shake was another path
@@ -217,7 +219,7 @@ def test_blind_pipeline_refuses_a_kernel_that_does_not_explain_the_photo(shared_
     out = pipe.restore(y)
     assert pipe.last_psf.source == "fallback" and "rejected" in pipe.last_psf.note
     np.testing.assert_allclose(out, shipped_deblur.prior.restore(y, sigma=pipe._sigma(y, None, True)), atol=1e-6)
-    unchecked = DeblurPipeline(shipped_deblur.prior, PipelineConfig(refine_passes=0, fallback_gain=0.0))
+    unchecked = DeblurPipeline(shipped_deblur.prior, PipelineConfig(refine_passes=0, fallback_margin=100.0))
     assert _psnr(x, out) > _psnr(x, unchecked.restore(y))  # the fallback did less harm
 
 

@@ -27,8 +27,8 @@ DEFAULT_DEGRADATIONS = {
     "deblur_denoise": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
     "restore": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
     "prior": "camera-shake (9-35 px) or defocus (radius 1-6 px) blur, gaussian noise sigma uniform in "
-             "[0, 15]/255 (sRGB, clipped, 8-bit), then the deblur pipeline's Wiener data step "
-             "(prior_scale {prior_scale:g}, the true kernel and sigma) and the noise-level map",
+             "[0, 15]/255 ({domain}, clipped, 8-bit), then the deblur pipeline's Wiener data step "
+             "({step}, prior_scale {prior_scale:g}, the true kernel) and the noise-level map",
 }
 
 #: The blur and noise of the prior's calibration inputs (``edgedeblur.degrade`` spec strings).
@@ -56,8 +56,11 @@ def describe_default(task: str, prior_scale: float | None = None) -> str:
     if task == "prior":
         from ..runtime.pipeline import PipelineConfig
 
-        scale = PipelineConfig().prior_scale if prior_scale is None else prior_scale
-        return DEFAULT_DEGRADATIONS["prior"].format(prior_scale=scale)
+        cfg = PipelineConfig()
+        scale = cfg.prior_scale if prior_scale is None else prior_scale
+        domain, step = ("blur and noise in linear light, then sRGB", "in linear light, as linear=true runs it") \
+            if cfg.linear is not False else ("sRGB", "in sRGB, the given sigma")
+        return DEFAULT_DEGRADATIONS["prior"].format(prior_scale=scale, domain=domain, step=step)
     return DEFAULT_DEGRADATIONS[task]
 
 
@@ -131,23 +134,29 @@ def prior_degrader(prior_scale: float | None = None) -> Callable[[np.ndarray, np
     """What the deblur pipeline hands its prior, made from a clean H x W x 3 crop.
 
     Blur (``PRIOR_BLUR``) and noise (``PRIOR_NOISE``) through :func:`edgedeblur.degrade.degrade`
-    (sRGB, clipped and quantised to 8 bit: a camera frame), then what
+    (clipped and quantised to 8 bit: a camera frame; in linear light when the pipeline's
+    default ``linear`` is on, and then the data step is
+    :func:`~edgedeblur.runtime.deconv.wiener_deconvolve_linear`, as the pipeline runs it), else what
     :meth:`edgedeblur.runtime.pipeline.DeblurPipeline.restore` does with a given kernel and
     sigma: ``wiener_deconvolve(y, kernel, sigma=s, prior_scale=..., taper=...)`` with the
     pipeline's defaults and ``noise_map_input(x0, s)``, ``s`` floored as the pipeline floors a
     given sigma. ``prior_scale`` defaults to ``PipelineConfig().prior_scale``.
     """
     from ..degrade import degrade, parse_degradation
-    from ..runtime.deconv import MIN_SIGMA, wiener_deconvolve
+    from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma, wiener_deconvolve, wiener_deconvolve_linear
     from ..runtime.pipeline import PipelineConfig, noise_map_input
 
     cfg = PipelineConfig()
     scale = cfg.prior_scale if prior_scale is None else float(prior_scale)
-    spec = parse_degradation(blur=PRIOR_BLUR, noise=PRIOR_NOISE, linear=False, clip=True, quantize=True)
+    spec = parse_degradation(blur=PRIOR_BLUR, noise=PRIOR_NOISE, linear=cfg.linear is not False, clip=True, quantize=True)
 
     def make(img: np.ndarray, rng: np.random.Generator) -> PriorSample:
         result = degrade(img, spec, rng)
         y = np.asarray(result.degraded, dtype=np.float32)
+        if cfg.linear is not False:  # noise added in linear light: the pipeline estimates the sRGB level
+            sigma = max(estimate_noise_sigma(y), MIN_SIGMA)
+            x0 = wiener_deconvolve_linear(y, result.kernel, prior_scale=scale, taper=cfg.taper)[0]
+            return PriorSample(noise_map_input(x0, sigma), y, np.asarray(result.kernel, np.float32), sigma)
         sigma = max(float(result.sigma or 0.0), MIN_SIGMA / 2)  # DeblurPipeline._sigma for a given sigma
         x0 = wiener_deconvolve(y, result.kernel, sigma=sigma, prior_scale=scale, taper=cfg.taper)
         return PriorSample(noise_map_input(x0, sigma), y, np.asarray(result.kernel, np.float32), sigma)

@@ -75,15 +75,18 @@ class PipelineConfig:
     # blind: re-estimate the kernel from the restored photo this many times (refine_kernel);
     # validation split: median -1.71 -> +0.13 dB against Wiener given the true kernel
     refine_passes: int = 1
-    # blind: keep the estimated kernel only if it re-explains the photo clearly better than "no
-    # blur" does: (r_none - r_est) / (r_none - sigma) of the fit residuals ||k * x - y|| must reach
-    # this, else the photo is only denoised and the PSF line says why (0 turns the check off)
-    fallback_gain: float = 0.15
-    # run the data step in linear light (inverse sRGB curve first): a camera blurs light, not
-    # gamma-encoded values; the prior still sees sRGB
-    # validation (blurred in linear light): +0.83 dB (camera), +0.30 (JPEG q90); but the dev benchmark
-    # (blurred in sRGB) falls from 30.03 to 25.12 dB, so it is an option, not the default yet
-    linear: bool = False
+    # blind: the estimated kernel is refuted when its restoration, blurred again, misses the photo
+    # by more than the denoised photo does ("no blur") plus this many noise deviations:
+    # r_est > r_none + fallback_margin * sigma of the fit residuals ||k * x - y||. Then the photo
+    # is only denoised and the PSF line says why (a large value, e.g. 100, turns the check off).
+    # Only refutation: a good denoiser re-explains a blurred photo about as well as a right kernel
+    fallback_margin: float = 0.1
+    # where the data step runs: a camera blurs light, then its tone curve encodes it (True: the
+    # inverse sRGB curve first; the prior still sees sRGB); synthetic benchmarks blur sRGB values
+    # (False). "auto" tries both on a crop and keeps sRGB only when it re-explains the photo
+    # clearly better (by domain_margin of the fit residual); docs/deblur.md has the measurements
+    linear: bool | str = "auto"
+    domain_margin: float = 0.1
     estimator: dict[str, Any] = field(default_factory=lambda: {"kernel_size": 31, "max_side": 512,
                                                                "time_budget_s": 3.0})
 
@@ -95,8 +98,13 @@ class PipelineConfig:
             raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
         if not (isinstance(self.refine_passes, int) and 0 <= self.refine_passes <= 4):
             raise InvalidInputError("pipeline refine_passes must be an integer 0-4", given=self.refine_passes)
-        if not (isinstance(self.fallback_gain, (int, float)) and 0 <= self.fallback_gain <= 1):
-            raise InvalidInputError("pipeline fallback_gain must be a number 0-1", given=self.fallback_gain)
+        if self.linear not in (True, False, "auto"):
+            raise InvalidInputError("pipeline linear must be true, false or auto", given=self.linear,
+                                    allowed="true (camera photos), false (sRGB-blurred images), auto")
+        if not (isinstance(self.fallback_margin, (int, float)) and 0 <= self.fallback_margin):
+            raise InvalidInputError("pipeline fallback_margin must be a number >= 0", given=self.fallback_margin)
+        if not (isinstance(self.domain_margin, (int, float)) and np.isfinite(self.domain_margin)):
+            raise InvalidInputError("pipeline domain_margin must be a number", given=self.domain_margin)
         for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
@@ -143,6 +151,7 @@ class DeblurPipeline:
         self.config = config or PipelineConfig()
         self.name = name
         self.last_psf: PSFInfo | None = None
+        self.last_linear: bool | None = None  # the domain the last data step ran in
 
     def __repr__(self) -> str:
         return f"DeblurPipeline({self.name!r}, mode={self.config.mode}, prior={self.prior!r})"
@@ -206,6 +215,7 @@ class DeblurPipeline:
         blended result (the prior does not depend on the PSF).
         """
         image = _check_float_image(image)
+        self.last_linear = None
         if psf_grid is not None:
             return self._restore_grid(image, psf_grid, sigma)
         psf = self._kernel(image, kernel)
@@ -215,13 +225,18 @@ class DeblurPipeline:
         out = self._deblur(image, psf.kernel, s)
         if psf.source == "estimated" and self.config.refine_passes:
             self.last_psf, out = self._refine(image, psf, out, s)
-        if psf.source == "estimated" and self.config.fallback_gain > 0:
+        if psf.source == "estimated":
             out = self._check_estimate(image, out, s)
         return out.mean(axis=2) if image.ndim == 2 else out
 
     def _deblur(self, image: np.ndarray, kernel: np.ndarray, s: float) -> np.ndarray:
         """Data step + prior rounds for one kernel; float32 RGB out."""
-        if self.config.linear and kernel.size > 1:
+        if kernel.size > 1 and self.last_linear is None:  # decided once per photo (refinement reuses it)
+            linear = self.config.linear
+            if linear == "auto":
+                linear = domain_evidence(self, image, kernel, s) <= self.config.domain_margin
+            self.last_linear = bool(linear)
+        if self.last_linear and kernel.size > 1:
             return self._deblur_linear(image, kernel, s)
         if self.config.mode == "hqs" and kernel.size > 1:
             out = self._hqs(image, kernel, s)
@@ -276,21 +291,22 @@ class DeblurPipeline:
             return out
         plain = np.asarray(self.prior.restore(_rgb(image), sigma=s), np.float32)
         y, x_est, x_none = _rgb(image), out, plain
-        if self.config.linear:
+        if self.last_linear:
             y, x_est, x_none = srgb_to_linear(y), srgb_to_linear(x_est), srgb_to_linear(x_none)
         margin = max(psf.kernel.shape) // 2 + 1
         r_est = fit_residual(y, x_est, psf.kernel, margin)
         r_none = fit_residual(y, x_none, np.ones((1, 1), np.float32), margin)
-        noise = estimate_noise_sigma(y)
-        gain = (r_none - r_est) / max(r_none - noise, 1e-3 * max(noise, MIN_SIGMA))
-        psf.note = (psf.note + "; " if psf.note else "") + f"fit gain {gain:.2f}"
-        if gain >= self.config.fallback_gain:
+        noise = max(estimate_noise_sigma(y), 1e-3)
+        excess = (r_est - r_none) / noise  # in noise deviations; > margin: the kernel is refuted
+        psf.note = (psf.note + "; " if psf.note else "") + f"fit excess {excess:+.2f} sigma"
+        if excess <= self.config.fallback_margin:
             return out
-        log.warning("deblur: the estimated kernel does not explain the photo (fit gain %.2f < %.2f); "
-                    "denoising only", gain, self.config.fallback_gain)
+        log.warning("deblur: the estimated kernel does not explain the photo (fit excess %.2f > %.2f sigma); "
+                    "denoising only", excess, self.config.fallback_margin)
         self.last_psf = PSFInfo("fallback", psf.kernel, psf.confidence, psf.seconds,
-                                f"estimated kernel rejected: it explains the photo no better than no blur "
-                                f"(fit gain {gain:.2f} < {self.config.fallback_gain:g}); denoised only")
+                                f"estimated kernel rejected: the photo restored with it does not blur back "
+                                f"into the photo (misses by {excess:.2f} noise deviations more than no blur); "
+                                "denoised only")
         return plain
 
     def _restore_grid(self, image: np.ndarray, grid: Any, sigma: float | None) -> np.ndarray:
@@ -330,16 +346,46 @@ class DeblurPipeline:
         return z
 
 
+def domain_evidence(pipe: DeblurPipeline, image: np.ndarray, kernel: np.ndarray, s: float,
+                    crop: int = 320) -> float:
+    """How much better the sRGB blur model explains ``image`` than the linear-light one:
+    ``(r_linear - r_srgb) / r_srgb`` of the fit residuals (both measured on sRGB values) after
+    one data step and one prior pass in each domain, on a centre crop of at most ``crop`` px.
+    Near 0 or below for a camera photo (blurred in light); clearly positive for sRGB blur."""
+    from .deconv import linear_to_srgb, wiener_deconvolve_linear
+
+    h, w = image.shape[:2]
+    ch, cw = min(h, crop), min(w, crop)
+    y = _rgb(image)[(h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
+    cfg = pipe.config
+    x_s = wiener_deconvolve(y, kernel, sigma=s, prior_scale=cfg.prior_scale, taper=cfg.taper)
+    z_s = np.asarray(pipe.prior.restore(np.clip(x_s, 0, 1), sigma=s), np.float32)
+    x_l, _ = wiener_deconvolve_linear(y, kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
+    z_l = np.asarray(pipe.prior.restore(x_l, sigma=s), np.float32)
+    margin = max(kernel.shape) // 2 + 1
+    if min(ch, cw) <= 2 * margin + 8:  # too small to tell: the camera default
+        return 0.0
+    r_s = fit_residual(y, z_s, kernel, margin)
+    reblurred = linear_to_srgb(np.clip(_blur(srgb_to_linear(z_l), kernel, margin), 0, 1))
+    r_l = float(np.sqrt(np.mean(np.square((reblurred - y)[margin:-margin, margin:-margin], dtype=np.float64)))) * 255
+    return (r_l - r_s) / max(r_s, 1e-6)
+
+
+def _blur(x: np.ndarray, kernel: np.ndarray, margin: int) -> np.ndarray:
+    """``kernel * x`` (true convolution), the frame extended by reflection of ``margin`` px."""
+    pad = [(margin, margin), (margin, margin)] + [(0, 0)] * (x.ndim - 2)
+    ext = np.pad(np.clip(x, 0.0, 1.0), pad, mode="reflect").astype(np.float32)
+    spectrum = rfft2(ext)
+    otf = psf2otf(kernel, ext.shape[:2])
+    spectrum *= otf[..., None] if ext.ndim == 3 else otf
+    return irfft2(spectrum, ext.shape[:2])[margin:-margin, margin:-margin]
+
+
 def fit_residual(y: np.ndarray, x: np.ndarray, kernel: np.ndarray, margin: int) -> float:
     """RMS of ``kernel * x - y`` on the 0-255 scale, ``margin`` px of border left out (there the
     blur reaches outside the frame)."""
     if kernel.size > 1:
-        pad = [(margin, margin), (margin, margin)] + [(0, 0)] * (x.ndim - 2)
-        ext = np.pad(np.clip(x, 0.0, 1.0), pad, mode="reflect")
-        spectrum = rfft2(ext.astype(np.float32))
-        otf = psf2otf(kernel, ext.shape[:2])
-        spectrum *= otf[..., None] if ext.ndim == 3 else otf
-        x = irfft2(spectrum, ext.shape[:2])[margin:-margin, margin:-margin]
+        x = _blur(x, kernel, margin)
     diff = (x - y)[margin:-margin or None, margin:-margin or None]
     return float(np.sqrt(np.mean(np.square(diff, dtype=np.float64)))) * 255.0
 
