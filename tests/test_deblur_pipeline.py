@@ -232,3 +232,19 @@ def test_linear_light_data_step_undoes_a_linear_light_blur(shared_data, shipped_
     linear = DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=True))
     srgb = DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=False))
     assert _psnr(x, linear.restore(y, kernel=k, sigma=1.0)) > _psnr(x, srgb.restore(y, kernel=k, sigma=1.0))
+
+
+def test_auto_domain_follows_how_the_photo_was_blurred(shared_data, shipped_deblur) -> None:  # noqa: ANN001
+    from edgedeblur.runtime.deconv import linear_to_srgb, srgb_to_linear
+
+    x, k = _val_photo(shared_data, 224), _shake(19, seed=6)
+    noise = np.random.default_rng(4).normal(0, 1.5 / 255, x.shape)
+    camera = np.clip(linear_to_srgb(np.clip(_blur(srgb_to_linear(x), k), 0, 1)) + noise, 0, 1).astype(np.float32)
+    synthetic = np.clip(_blur(x, k) + noise, 0, 1).astype(np.float32)
+    auto = DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear="auto"))
+    out = auto.restore(camera, kernel=k)
+    assert auto.last_linear is True
+    assert _psnr(x, out) > _psnr(x, DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=False)).restore(camera, kernel=k))
+    out = auto.restore(synthetic, kernel=k)
+    assert auto.last_linear is False
+    assert _psnr(x, out) > _psnr(x, DeblurPipeline(shipped_deblur.prior, PipelineConfig(linear=True)).restore(synthetic, kernel=k))
