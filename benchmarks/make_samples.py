@@ -5,9 +5,9 @@ anyone may redistribute and that never leak the evaluation sets. Everything is d
 a fixed seed, from ``../shared/data/train/bsds500_train/<PHOTO>.jpg``:
 
 * ``samples/blurred_shake.png``: the whole photo (481x321: blind kernel estimation needs edges
-  in many directions; on a 256x192 crop, 27 px of shake is 14 % of the height: in 15 cases
-  tried (5 training photos x Levin kernels 1, 4, 6) the blind estimate made 12 crops worse than
-  their blurred input, and 5 whole photos), blurred by the real Levin et al. 2009 camera-shake kernel 4 (27x27),
+  in many directions; on a 256x192 crop, 27 px of shake is 14 % of the height: tried on five
+  training photos x Levin kernels 1, 4 and 6, the blind estimate failed far more often on such
+  crops than on the whole photos), blurred by the real Levin et al. 2009 camera-shake kernel 4 (27x27),
   moved onto its centroid (``edgedeblur.degrade.centre_kernel``: as published it also shifts
   the image by 2-3 px, a translation no blind method can know, which would make the PSNR
   against the clean crop measure the shift instead of the blur), applied in linear light with mild sensor noise (Gaussian sigma 1 on the 0-255 scale, linear),

@@ -26,14 +26,17 @@ DEFAULT_DEGRADATIONS = {
     "deblur": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma 2/255",
     "deblur_denoise": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
     "restore": "gaussian blur sigma uniform in [0.8, 3.0] px, then noise sigma uniform in [2, 15]/255",
-    "prior": "camera-shake (9-35 px) or defocus (radius 1-6 px) blur, gaussian noise sigma uniform in "
-             "[0, 15]/255 ({domain}, clipped, 8-bit), then the deblur pipeline's Wiener data step "
-             "({step}, prior_scale {prior_scale:g}, the true kernel) and the noise-level map",
+    "prior": "camera-shake (9-35 px) or defocus (radius 1-6 px) blur, {noise} ({domain}, clipped, 8-bit), "
+             "then the deblur pipeline's Wiener data step ({step}, prior_scale {prior_scale:g}, the true "
+             "kernel) and the noise-level map",
 }
 
 #: The blur and noise of the prior's calibration inputs (``edgedeblur.degrade`` spec strings).
 PRIOR_BLUR = "shake:size=9-35|defocus:radius=1-6"
 PRIOR_NOISE = "gaussian:sigma=0-15"
+#: ... and in linear light (the pipeline's default domain for camera photos): sensor noise as the
+#: stage-3 prior's recipe draws it
+PRIOR_NOISE_LINEAR = "poisson-gaussian:gain=0-0.008,read=0-0.008"
 #: Pixels of context around a prior patch: the data step runs on the larger crop, as on a whole
 #: photo, and the patch is its centre (so the FFT border handling is not what is calibrated).
 PRIOR_MARGIN = 32
@@ -58,9 +61,12 @@ def describe_default(task: str, prior_scale: float | None = None) -> str:
 
         cfg = PipelineConfig()
         scale = cfg.prior_scale if prior_scale is None else prior_scale
-        domain, step = ("blur and noise in linear light, then sRGB", "in linear light, as linear=true runs it") \
-            if cfg.linear is not False else ("sRGB", "in sRGB, the given sigma")
-        return DEFAULT_DEGRADATIONS["prior"].format(prior_scale=scale, domain=domain, step=step)
+        if cfg.linear is not False:
+            noise, domain = "Poisson-Gaussian sensor noise gain 0-0.008, read 0-0.008", "in linear light, then sRGB"
+            step = "in linear light, as the pipeline runs a camera photo; sigma estimated as it does"
+        else:
+            noise, domain, step = "gaussian noise sigma uniform in [0, 15]/255", "sRGB", "in sRGB, the given sigma"
+        return DEFAULT_DEGRADATIONS["prior"].format(prior_scale=scale, noise=noise, domain=domain, step=step)
     return DEFAULT_DEGRADATIONS[task]
 
 
@@ -148,13 +154,15 @@ def prior_degrader(prior_scale: float | None = None) -> Callable[[np.ndarray, np
 
     cfg = PipelineConfig()
     scale = cfg.prior_scale if prior_scale is None else float(prior_scale)
-    spec = parse_degradation(blur=PRIOR_BLUR, noise=PRIOR_NOISE, linear=cfg.linear is not False, clip=True, quantize=True)
+    linear = cfg.linear is not False
+    spec = parse_degradation(blur=PRIOR_BLUR, noise=PRIOR_NOISE_LINEAR if linear else PRIOR_NOISE, linear=linear,
+                             clip=True, quantize=True)
 
     def make(img: np.ndarray, rng: np.random.Generator) -> PriorSample:
         result = degrade(img, spec, rng)
         y = np.asarray(result.degraded, dtype=np.float32)
-        if cfg.linear is not False:  # noise added in linear light: the pipeline estimates the sRGB level
-            sigma = max(estimate_noise_sigma(y), MIN_SIGMA)
+        if linear:  # sensor noise: the pipeline estimates the sRGB level (and reads its range's end)
+            sigma = min(max(estimate_noise_sigma(y), MIN_SIGMA), cfg.sigma_max)
             x0 = wiener_deconvolve_linear(y, result.kernel, prior_scale=scale, taper=cfg.taper)[0]
             return PriorSample(noise_map_input(x0, sigma), y, np.asarray(result.kernel, np.float32), sigma)
         sigma = max(float(result.sigma or 0.0), MIN_SIGMA / 2)  # DeblurPipeline._sigma for a given sigma
