@@ -182,13 +182,16 @@ LINEAR_SWEEP = {
 #: ``--sweep-blind``: the blind settings compared on the validation split (kernel estimated)
 BLIND_SWEEP = {
     "blind, no fit check": {"fallback_margin": 100.0},
-    "blind, fit margin 0.1 (default)": {"fallback_margin": 0.1},
+    "blind, fit margin 0.1": {"fallback_margin": 0.1},
     "blind, fit margin 0": {"fallback_margin": 0.0},
-    "blind, fit margin 0.3": {"fallback_margin": 0.3},
+    "blind, fit margin 0.3 (default)": {"fallback_margin": 0.3},
     "blind, data step in linear light": {"linear": True},
     "blind, data step in sRGB": {"linear": False},
     "blind, fit margin 0.1, min confidence 0.02": {
         "fallback_margin": 0.1, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
+                                              "min_confidence": 0.02}},
+    "blind, fit margin 0.3, min confidence 0.02": {
+        "fallback_margin": 0.3, "estimator": {"kernel_size": 31, "max_side": 512, "time_budget_s": 3.0,
                                               "min_confidence": 0.02}},
 }
 

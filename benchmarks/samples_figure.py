@@ -69,7 +69,9 @@ def main() -> int:
                 _caption(shown, f"edge-deblur: {after:.2f} dB ({after - before:+.2f})"),
                 _caption(clean, "clean"),
             ], axis=1))
-    grid = np.concatenate(rows, axis=0)
+    width = max(r.shape[1] for r in rows)  # samples differ in size: pad each row with white
+    grid = np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255)
+                           for r in rows], axis=0)
     write_image(FIGURE, grid)
     text = json.dumps(results, indent=2) + "\n"
     atomic_write(RESULTS, lambda t: t.write_text(text, encoding="utf-8"))
