@@ -149,7 +149,12 @@ def prior_degrader(prior_scale: float | None = None) -> Callable[[np.ndarray, np
     given sigma. ``prior_scale`` defaults to ``PipelineConfig().prior_scale``.
     """
     from ..degrade import degrade, parse_degradation
-    from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma, wiener_deconvolve, wiener_deconvolve_linear
+    from ..runtime.deconv import (
+        MIN_SIGMA,
+        estimate_noise_sigma,
+        wiener_deconvolve,
+        wiener_deconvolve_linear,
+    )
     from ..runtime.pipeline import PipelineConfig, noise_map_input
 
     cfg = PipelineConfig()
