@@ -61,7 +61,7 @@ def run_once(url: str, photo: Path, out: Path) -> tuple[np.ndarray, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("manifests", nargs="+", type=Path)
-    parser.add_argument("--photo", type=Path, default=ROOT / "samples" / "blurred_shake.png")
+    parser.add_argument("--photo", type=Path, default=ROOT / "samples" / "noisy_sigma25.png")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     rows = []

@@ -2,7 +2,7 @@
 
 A small conv net is exported with torch.onnx (fp32) and quantized to a QDQ int8 ONNX model with
 onnxruntime's static quantizer; both get manifests from the runtime's writer. The page is
-served on localhost, restores ``samples/blurred_shake.png`` with onnxruntime-web (WebAssembly)
+served on localhost, restores ``samples/noisy_sigma25.png`` with onnxruntime-web (WebAssembly)
 using its own tiling (web-demo/core.js), and the bytes it produced are compared with
 ``edgedeblur.runtime.load(...).restore`` on the same artifact.
 
@@ -31,7 +31,7 @@ from edgedeblur.runtime import load, sha256_file, write_manifest
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web-demo"
 CHROMIUM = Path("/usr/bin/chromium")
-PHOTO = ROOT / "samples" / "blurred_shake.png"
+PHOTO = ROOT / "samples" / "noisy_sigma25.png"  # 256x192: 20 tiles at 64 / 8
 TILE, OVERLAP = 64, 8
 #: the browser and Python must agree this well on the same artifact (uint8 output)
 MIN_PSNR_DB = {"fp32": 40.0, "int8": 35.0}
