@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="prior weights of a training run (default: the shipped prior)")
+    p.add_argument("--crop", type=int, default=320, help="domain_evidence's crop (the pipeline uses 320)")
     args = p.parse_args(argv)
     pipe = get_method("deblur", **({"weights": args.weights} if args.weights else {}))
     kinds = {"linear-light blur (camera)": parse_degradation(noise=NOISE, linear=True),
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             for j in range(2):
                 k = camera_shake_kernel(13 + 2 * ((i + 3 * j) % 8), np.random.default_rng(500 + 8 * j + i))
                 y = degrade(to_float(read_image(path)), spec, [7, i, j], kernel=k).degraded
-                ev.append(domain_evidence(pipe, y, k, pipe._sigma(y, None, True)))
+                ev.append(domain_evidence(pipe, y, k, pipe._sigma(y, None, True), crop=args.crop))
         ev = np.sort(np.asarray(ev))
         print(f"{name:30s} min {ev[0]:+.3f} median {np.median(ev):+.3f} max {ev[-1]:+.3f}; "
               f"sRGB chosen {int((ev > margin).sum())}/{len(ev)}", flush=True)
