@@ -240,30 +240,34 @@ class DeblurPipeline:
                 blind = self.last_psf is not None and self.last_psf.source == "estimated"
                 linear = blind or domain_evidence(self, image, kernel, s) <= self.config.domain_margin
             self.last_linear = bool(linear)
-        if self.last_linear and kernel.size > 1:
-            return self._deblur_linear(image, kernel, s)
-        if self.config.mode == "hqs" and kernel.size > 1:
-            out = self._hqs(image, kernel, s)
-        else:
-            x0 = wiener_deconvolve(image, kernel, sigma=s, prior_scale=self.config.prior_scale,
-                                   taper=self.config.taper) if kernel.size > 1 else image
-            out = self.prior.restore(_rgb(x0), sigma=s)
-        return np.asarray(out, dtype=np.float32)
+        if kernel.size == 1:  # no blur: the prior is a denoiser
+            return np.asarray(self.prior.restore(_rgb(image), sigma=s), dtype=np.float32)
+        return self._rounds(image, kernel, s, bool(self.last_linear))
 
-    def _deblur_linear(self, image: np.ndarray, kernel: np.ndarray, s: float) -> np.ndarray:
-        """As ``_deblur``, the data steps in linear light, the prior rounds in sRGB."""
-        from .deconv import linear_to_srgb, srgb_to_linear, wiener_deconvolve_linear
+    def _rounds(self, image: np.ndarray, kernel: np.ndarray, s: float, linear: bool) -> np.ndarray:
+        """The data step and the prior rounds for one kernel (DPIR-style HQS: x = data step(z,
+        rho_k); z = prior(x, sigma_k), sigma_k falling from ``hqs_sigma_start`` to the noise
+        level; mode "wiener": one data step and one prior pass at the noise level). With
+        ``linear`` the data steps run in linear light and the prior rounds in sRGB."""
+        from .deconv import linear_to_srgb, wiener_deconvolve_linear
 
         cfg = self.config
-        x0, lin = wiener_deconvolve_linear(_rgb(image), kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
         rounds = cfg.iterations if cfg.mode == "hqs" else 1
         sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, rounds) if rounds > 1 else np.array([s])
+        y = _rgb(image)
+        if linear:
+            x0, data = wiener_deconvolve_linear(y, kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
+            to_data, to_prior = srgb_to_linear, linear_to_srgb
+        else:
+            data = y
+            x0 = np.clip(wiener_deconvolve(y, kernel, sigma=s, prior_scale=cfg.prior_scale, taper=cfg.taper), 0, 1)
+            to_data = to_prior = _same
         z = np.asarray(self.prior.restore(x0, sigma=float(sigmas[0])), np.float32)
-        step = DataStep(lin, kernel, taper=cfg.taper) if rounds > 1 else None
+        step = DataStep(data, kernel, taper=cfg.taper) if rounds > 1 else None
         for s_k in sigmas[1:]:
-            rho = cfg.hqs_lambda * s**2 / float(s_k) ** 2
-            x = step.solve(srgb_to_linear(z), rho)  # type: ignore[union-attr]
-            z = np.asarray(self.prior.restore(linear_to_srgb(np.clip(x, 0, 1)), sigma=float(s_k)), np.float32)
+            rho = cfg.hqs_lambda * s**2 / float(s_k) ** 2  # DPIR: rho_k = lambda sigma_n^2 / sigma_k^2
+            x = step.solve(to_data(z), rho)  # type: ignore[union-attr]
+            z = np.asarray(self.prior.restore(to_prior(np.clip(x, 0, 1)), sigma=float(s_k)), np.float32)
         return z
 
     def _refine(self, image: np.ndarray, psf: PSFInfo, out: np.ndarray, s: float) -> tuple[PSFInfo, np.ndarray]:
@@ -350,20 +354,6 @@ class DeblurPipeline:
             z = np.asarray(self.prior.restore(z, sigma=float(s_k)), dtype=np.float32)
         return z.mean(axis=2) if image.ndim == 2 else z
 
-    def _hqs(self, image: np.ndarray, kernel: np.ndarray, sigma: float) -> np.ndarray:
-        """DPIR-style rounds: x = data step(z, rho_k); z = prior(x, sigma_k), sigma_k falling."""
-        cfg = self.config
-        step = DataStep(_rgb(image), kernel, taper=cfg.taper)
-        start = max(cfg.hqs_sigma_start, sigma)
-        sigmas = np.geomspace(start, sigma, cfg.iterations) if cfg.iterations > 1 else np.array([sigma])
-        z = wiener_deconvolve(_rgb(image), kernel, sigma=sigma, prior_scale=cfg.prior_scale, taper=cfg.taper)
-        z = self.prior.restore(np.clip(z, 0, 1), sigma=float(start))
-        for s_k in sigmas[1:]:
-            rho = cfg.hqs_lambda * sigma**2 / float(s_k) ** 2  # DPIR: rho_k = lambda sigma_n^2 / sigma_k^2
-            x = step.solve(z, rho)
-            z = self.prior.restore(np.clip(x, 0, 1), sigma=float(s_k))
-        return z
-
 
 def domain_evidence(pipe: DeblurPipeline, image: np.ndarray, kernel: np.ndarray, s: float,
                     crop: int = 320) -> float:
@@ -407,6 +397,10 @@ def fit_residual(y: np.ndarray, x: np.ndarray, kernel: np.ndarray, margin: int) 
         x = _blur(x, kernel, margin)
     diff = (x - y)[margin:-margin or None, margin:-margin or None]
     return float(np.sqrt(np.mean(np.square(diff, dtype=np.float64)))) * 255.0
+
+
+def _same(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 def _rgb(x: np.ndarray) -> np.ndarray:
