@@ -16,8 +16,11 @@ Per photo (the first 8 of CBSD68; report only, nothing is tuned on them):
    ``exposure_time`` from ``readout * y / h``; each pixel averages the scene over
    ``ceil(4 * path length) + 32`` time steps, each a bilinear sample at the pixel's source
    position ``K R_mid(y)^T R(t) K^-1 x`` (so the sharp reference of every row is its
-   mid-exposure view, the convention of ``gyro_psf``). Then white Gaussian noise sigma 2.55
-   (0-255 scale) and 8-bit quantisation.
+   mid-exposure view, the convention of ``gyro_psf``). ``--domain linear`` (default) renders on
+   the linear-light scene and encodes the result with the sRGB curve, as a camera does, and the
+   data steps then run in linear light too (as the pipeline's for a gyro PSF grid); ``srgb``
+   renders on the sRGB values. Then white Gaussian noise sigma 2.55 (0-255 scale) and 8-bit
+   quantisation.
 4. **The gyro the deblurrer sees**: the true angular velocity in device axes (Android back
    camera mapping) sampled at ``rate`` Hz with a random phase, plus a constant per-axis bias
    (uniform in +-``bias`` rad/s), white noise ``noise`` rad/s, and timestamps late by
@@ -51,7 +54,12 @@ import numpy as np
 from edgedeblur.degrade import add_gaussian_noise, quantize
 from edgedeblur.io import atomic_write, read_image, to_float
 from edgedeblur.metrics import psnr
-from edgedeblur.runtime.deconv import wiener_deconvolve
+from edgedeblur.runtime.deconv import (
+    estimate_noise_sigma,
+    linear_to_srgb,
+    srgb_to_linear,
+    wiener_deconvolve,
+)
 from edgedeblur.runtime.gyro import (
     ANDROID_BACK_CAMERA,
     CameraModel,
@@ -154,7 +162,7 @@ def score(gt: np.ndarray, x: np.ndarray) -> float:
     return psnr(gt, np.clip(x, 0, 1))
 
 
-def evaluate(limit: int, prior: object | None) -> dict:
+def evaluate(limit: int, prior: object | None, domain: str = "linear") -> dict:
     photos = sorted((DATA / "eval" / "cbsd68").glob("*.png"))[:limit]
     if not photos:
         sys.exit(f"no photos under {DATA / 'eval' / 'cbsd68'}")
@@ -170,34 +178,44 @@ def evaluate(limit: int, prior: object | None) -> dict:
         photo = to_float(read_image(path)).astype(np.float64)
         cam, true_log, target = make_scene(i, photo, rng)
         gt = photo[MARGIN:-MARGIN, MARGIN:-MARGIN].astype(np.float32)
-        blurred = render_blur(photo, cam, true_log)
+        if domain == "linear":  # a camera: the scene's light is blurred, then encoded
+            blurred = linear_to_srgb(np.clip(render_blur(srgb_to_linear(photo), cam, true_log), 0, 1))
+        else:
+            blurred = render_blur(photo, cam, true_log)
         noisy = quantize(add_gaussian_noise(blurred, SIGMA, rng))
+        # what the data steps see: the linear-light photo (its own noise level) or the sRGB one
+        obs = srgb_to_linear(noisy) if domain == "linear" else noisy
+        sig = max(estimate_noise_sigma(obs), 0.5) if domain == "linear" else SIGMA
+
+        def enc(x: np.ndarray) -> np.ndarray:
+            return linear_to_srgb(np.clip(x, 0, 1)) if domain == "linear" else x
+
         extra["blur_px"].append(target)
         add("blurred", score(gt, noisy))
         centre = gyro_psf(cam, true_log, (cam.cx, cam.cy), row_time_offset=0.5 * READOUT)
-        x_glob = wiener_deconvolve(noisy, centre, sigma=SIGMA)
+        x_glob = enc(wiener_deconvolve(obs, centre, sigma=sig))
         add("wiener, one global PSF (true, centre)", score(gt, x_glob))
         true_grid = gyro_psf_grid(cam, true_log)
-        x_true = deconvolve_grid(noisy, true_grid, sigma=SIGMA)
+        x_true = enc(deconvolve_grid(obs, true_grid, sigma=sig))
         add("wiener, true per-region PSFs", score(gt, x_true))
         kept = {"global": x_glob, "true": x_true}
         for name, values in [("noise", NOISE_LEVELS), ("offset", OFFSETS), ("rate", RATES), ("bias", BIASES)]:
             for v in values:
                 cfg = dict(BASE, **{name: v})
                 log = sensor_log(true_log, cam, np.random.default_rng(7000 + i), **cfg)
-                x = deconvolve_grid(noisy, gyro_psf_grid(cam, log), sigma=SIGMA)
+                x = enc(deconvolve_grid(obs, gyro_psf_grid(cam, log), sigma=sig))
                 add(f"wiener, gyro {name}={v:g}", score(gt, x))
                 if cfg == BASE and name == "noise":
                     kept["gyro"] = x
         log = sensor_log(true_log, cam, np.random.default_rng(7000 + i), **BASE)
-        x = deconvolve_grid(noisy, gyro_psf_grid(replace(cam, readout_time=0.0), log), sigma=SIGMA)
+        x = enc(deconvolve_grid(obs, gyro_psf_grid(replace(cam, readout_time=0.0), log), sigma=sig))
         add("wiener, gyro grid assuming a global shutter", score(gt, x))
         cfg = dict(BASE, offset=0.01)
         log = sensor_log(true_log, cam, np.random.default_rng(7000 + i), **cfg)
-        est = estimate_time_offset(noisy, cam, log, np.arange(-0.02, 0.0201, 0.001), sigma=SIGMA)
+        est = estimate_time_offset(obs, cam, log, np.arange(-0.02, 0.0201, 0.001), sigma=sig)
         extra["offset_est_ms"].append(1e3 * est.offset)
         extra["offset_conf"].append(est.confidence)
-        x = deconvolve_grid(noisy, gyro_psf_grid(replace(cam, time_offset=est.offset), log), sigma=SIGMA)
+        x = enc(deconvolve_grid(obs, gyro_psf_grid(replace(cam, time_offset=est.offset), log), sigma=sig))
         add("wiener, gyro offset=0.01 then estimated", score(gt, x))
         if prior is not None:
             for key, x0 in kept.items():
@@ -257,8 +275,11 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "gyro_eval.json")
     p.add_argument("--plot", type=Path, default=REPO / "docs" / "gyro_psnr.png")
     p.add_argument("--no-prior", action="store_true", help="skip the full-pipeline rows")
+    p.add_argument("--domain", choices=("linear", "srgb"), default="linear",
+                   help="blur rendered on linear light (a camera; data steps in linear light too) or on sRGB values")
     args = p.parse_args()
-    result = evaluate(args.limit, None if args.no_prior else load_prior())
+    result = evaluate(args.limit, None if args.no_prior else load_prior(), args.domain)
+    result["domain"] = args.domain
     result["setup"] = {"sigma": SIGMA, "margin": MARGIN, "readout_s": READOUT, "base_gyro": BASE,
                        "true_rate_hz": TRUE_RATE, "wiener_prior_scale": 10.0}
     width = max(map(len, result["mean"]))

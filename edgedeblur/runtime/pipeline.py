@@ -343,7 +343,17 @@ class DeblurPipeline:
         rows, cols = grid.shape
         self.last_psf = PSFInfo("gyro", grid.kernels[rows // 2, cols // 2], note=f"{rows}x{cols} PSF grid")
         s = self._sigma(image, sigma, blurred=True)
-        x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=self.config.prior_scale, taper=self.config.taper)
+        # a gyro PSF means a camera photo: linear light unless linear=false asks for sRGB
+        self.last_linear = self.config.linear is not False
+        if self.last_linear:
+            from .deconv import linear_to_srgb
+
+            lin = srgb_to_linear(_rgb(image))
+            x0 = deconvolve_grid(lin, grid, sigma=max(estimate_noise_sigma(lin), MIN_SIGMA / 2),
+                                 prior_scale=self.config.prior_scale, taper=self.config.taper)
+            x0 = linear_to_srgb(np.clip(x0, 0, 1))
+        else:
+            x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=self.config.prior_scale, taper=self.config.taper)
         # hqs: the per-tile data step has no closed form for a moving z, so the rounds after the
         # first are prior passes of falling strength (the lambda -> 0 end of HQS; on the
         # validation split lambda 0.05 and 0.1 scored within 0.1 dB of each other)
