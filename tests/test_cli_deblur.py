@@ -57,6 +57,7 @@ def test_colour_with_kernel_defaults_to_the_deblur_pipeline(tmp_path, kernel_fil
     assert digest(src) == before
     err = capsys.readouterr().err
     assert "deblur" in err and "s/MP" in err and "1/1 images done" in err
+    assert "a.png: PSF given; data step in " in err  # linear=auto says which domain it chose
     assert default_method(True) == DEFAULT_METHODS["with_kernel"] == "deblur"
     assert default_method(False) == DEFAULT_METHODS["without_kernel"] == "deblur"
 

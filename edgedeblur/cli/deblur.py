@@ -273,14 +273,19 @@ def _write_kernel(target: Path, kernel: np.ndarray, inputs: list[Path]) -> None:
 def _psf_line(job: Job, method) -> str | None:  # noqa: ANN001
     """One line on where the PSF of this image came from (blind estimation, a fallback)."""
     psf = getattr(method, "last_psf", None)
-    if psf is None or psf.source == "given":
+    if psf is None:
         return None
+    linear = getattr(method, "last_linear", None)  # where the data step ran (pipeline linear=auto)
+    domain = "" if linear is None or psf.kernel.size == 1 else \
+        f"; data step in {'linear light' if linear else 'sRGB'}"
+    if psf.source == "given":
+        return f"{job.source.name}: PSF given{domain}" if domain else None
     if psf.source == "gyro":
-        return f"{job.source.name}: PSF from the gyroscope ({psf.note}; centre kernel {psf.kernel.shape[0]} px)"
+        return f"{job.source.name}: PSF from the gyroscope ({psf.note}; centre kernel {psf.kernel.shape[0]} px){domain}"
     conf = f", confidence {psf.confidence:.2f}" if psf.confidence is not None else ""
     size = "x".join(map(str, psf.kernel.shape))
     note = f": {psf.note}" if psf.note else ""
-    return f"{job.source.name}: PSF {psf.source} ({size} px{conf}, {psf.seconds:.1f} s){note}"
+    return f"{job.source.name}: PSF {psf.source} ({size} px{conf}, {psf.seconds:.1f} s){note}{domain}"
 
 
 def _resolve_method(args: argparse.Namespace, kernel: np.ndarray | None):  # noqa: ANN202
