@@ -91,9 +91,7 @@ def export_openvino_int8(job: ExportJob) -> ExportResult:
 
 
 def _validation_dataset(nncf, job: ExportJob):  # noqa: ANN001, ANN202 - an nncf.Dataset
-    from ..calibration import to_batch
-
-    items = [(to_batch(p.degraded), p.clean) for p in job.calib.calib]
+    items = list(zip(job.calib.calib_batches("NCHW"), [p.clean for p in job.calib.calib], strict=True))
     return nncf.Dataset(items, lambda item: item[0])
 
 

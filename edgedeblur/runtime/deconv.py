@@ -18,12 +18,14 @@ sums to 1) and return float32 of the input's shape, not clipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..errors import InvalidInputError
 from ._fft import irfft2, pad_and_taper, rfft2
 
-__all__ = ["srgb_to_linear", "linear_to_srgb", "DataStep", "wiener_deconvolve", "wiener_deconvolve_linear", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
+__all__ = ["srgb_to_linear", "linear_to_srgb", "DataStep", "wiener_deconvolve", "wiener_deconvolve_linear", "in_linear_light", "estimate_noise_sigma", "MIN_SIGMA", "PRIOR_SCALE"]
 
 #: Smallest noise level assumed when estimating (0-255 scale): 8-bit rounding plus the
 #: small kernel/model mismatch every real image has; keeps NSR from collapsing to zero.
@@ -131,19 +133,30 @@ def wiener_deconvolve(
     return padded.crop(out).astype(np.float32, copy=False)
 
 
-def wiener_deconvolve_linear(image: np.ndarray, kernel: np.ndarray, *, taper: str = "mean",
-                             prior_scale: float = PRIOR_SCALE) -> tuple[np.ndarray, np.ndarray]:
-    """The Wiener data step in linear light for an sRGB-encoded photo: (sRGB result, linear image).
+def in_linear_light(image: np.ndarray, deconvolve: Callable[[np.ndarray, float], np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Run a data step ``deconvolve(linear_image, sigma)`` in linear light for an sRGB-encoded
+    photo: (sRGB result, linear image).
 
     A camera blurs light, then its tone curve encodes it; so the inverse curve comes first, the
     noise level is estimated there (the curve changes it), and the result is encoded back and
-    clipped for the prior. The pipeline and the prior's training inputs both call this, so the
-    prior is trained on exactly what the runtime gives it.
+    clipped for the prior. One PSF (:func:`wiener_deconvolve_linear`) and a PSF grid (the
+    pipeline's gyro path) both go through here.
     """
     lin = srgb_to_linear(image)
-    s_lin = max(estimate_noise_sigma(lin), MIN_SIGMA / 2)
-    x = wiener_deconvolve(lin, kernel, sigma=s_lin, prior_scale=prior_scale, taper=taper)
+    x = deconvolve(lin, max(estimate_noise_sigma(lin), MIN_SIGMA / 2))
     return linear_to_srgb(np.clip(x, 0.0, 1.0)).astype(np.float32, copy=False), lin
+
+
+def wiener_deconvolve_linear(image: np.ndarray, kernel: np.ndarray, *, taper: str = "mean",
+                             prior_scale: float = PRIOR_SCALE) -> tuple[np.ndarray, np.ndarray]:
+    """The Wiener data step in linear light (:func:`in_linear_light`): (sRGB result, linear image).
+
+    The pipeline and the prior's training inputs both call this, so the prior is trained on
+    exactly what the runtime gives it.
+    """
+    return in_linear_light(image, lambda lin, s: wiener_deconvolve(lin, kernel, sigma=s, prior_scale=prior_scale,
+                                                                   taper=taper))
 
 
 class DataStep:

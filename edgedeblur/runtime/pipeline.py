@@ -31,7 +31,16 @@ import numpy as np
 
 from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
 from ._fft import irfft2, psf2otf, rfft2
-from .deconv import MIN_SIGMA, DataStep, estimate_noise_sigma, srgb_to_linear, wiener_deconvolve
+from .deconv import (
+    MIN_SIGMA,
+    DataStep,
+    estimate_noise_sigma,
+    in_linear_light,
+    linear_to_srgb,
+    srgb_to_linear,
+    wiener_deconvolve,
+    wiener_deconvolve_linear,
+)
 
 __all__ = ["noise_map_input", "NOISE_MAP_SCALE", "PipelineConfig", "DeblurPipeline", "PIPELINE_MODES",
            "PSFInfo", "load_pipeline", "load_method"]
@@ -249,8 +258,6 @@ class DeblurPipeline:
         rho_k); z = prior(x, sigma_k), sigma_k falling from ``hqs_sigma_start`` to the noise
         level; mode "wiener": one data step and one prior pass at the noise level). With
         ``linear`` the data steps run in linear light and the prior rounds in sRGB."""
-        from .deconv import linear_to_srgb, wiener_deconvolve_linear
-
         cfg = self.config
         rounds = cfg.iterations if cfg.mode == "hqs" else 1
         sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, rounds) if rounds > 1 else np.array([s])
@@ -346,12 +353,8 @@ class DeblurPipeline:
         # a gyro PSF means a camera photo: linear light unless linear=false asks for sRGB
         self.last_linear = self.config.linear is not False
         if self.last_linear:
-            from .deconv import linear_to_srgb
-
-            lin = srgb_to_linear(_rgb(image))
-            x0 = deconvolve_grid(lin, grid, sigma=max(estimate_noise_sigma(lin), MIN_SIGMA / 2),
-                                 prior_scale=self.config.prior_scale, taper=self.config.taper)
-            x0 = linear_to_srgb(np.clip(x0, 0, 1))
+            x0, _ = in_linear_light(_rgb(image), lambda lin, s_lin: deconvolve_grid(
+                lin, grid, sigma=s_lin, prior_scale=self.config.prior_scale, taper=self.config.taper))
         else:
             x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=self.config.prior_scale, taper=self.config.taper)
         # hqs: the per-tile data step has no closed form for a moving z, so the rounds after the
@@ -371,22 +374,20 @@ def domain_evidence(pipe: DeblurPipeline, image: np.ndarray, kernel: np.ndarray,
     ``(r_linear - r_srgb) / r_srgb`` of the fit residuals (both measured on sRGB values) after
     one data step and one prior pass in each domain, on a centre crop of at most ``crop`` px.
     Near 0 or below for a camera photo (blurred in light); clearly positive for sRGB blur."""
-    from .deconv import linear_to_srgb, wiener_deconvolve_linear
-
     h, w = image.shape[:2]
     ch, cw = min(h, crop), min(w, crop)
+    margin = max(kernel.shape) // 2 + 1
+    if min(ch, cw) <= 2 * margin + 8:  # too small to tell: the camera default
+        return 0.0
     y = _rgb(image)[(h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
     cfg = pipe.config
     x_s = wiener_deconvolve(y, kernel, sigma=s, prior_scale=cfg.prior_scale, taper=cfg.taper)
     z_s = np.asarray(pipe.prior.restore(np.clip(x_s, 0, 1), sigma=s), np.float32)
     x_l, _ = wiener_deconvolve_linear(y, kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
     z_l = np.asarray(pipe.prior.restore(x_l, sigma=s), np.float32)
-    margin = max(kernel.shape) // 2 + 1
-    if min(ch, cw) <= 2 * margin + 8:  # too small to tell: the camera default
-        return 0.0
     r_s = fit_residual(y, z_s, kernel, margin)
     reblurred = linear_to_srgb(np.clip(_blur(srgb_to_linear(z_l), kernel, margin), 0, 1))
-    r_l = float(np.sqrt(np.mean(np.square((reblurred - y)[margin:-margin, margin:-margin], dtype=np.float64)))) * 255
+    r_l = _rms255(reblurred - y, margin)
     return (r_l - r_s) / max(r_s, 1e-6)
 
 
@@ -405,7 +406,12 @@ def fit_residual(y: np.ndarray, x: np.ndarray, kernel: np.ndarray, margin: int) 
     blur reaches outside the frame)."""
     if kernel.size > 1:
         x = _blur(x, kernel, margin)
-    diff = (x - y)[margin:-margin or None, margin:-margin or None]
+    return _rms255(x - y, margin)
+
+
+def _rms255(diff: np.ndarray, margin: int) -> float:
+    """RMS of ``diff`` on the 0-255 scale, ``margin`` px of border left out."""
+    diff = diff[margin:-margin or None, margin:-margin or None]
     return float(np.sqrt(np.mean(np.square(diff, dtype=np.float64)))) * 255.0
 
 
