@@ -137,6 +137,8 @@ def test_time_budget_stops_refinement() -> None:
         (np.zeros((200, 200), np.float32), {"max_side": 64}, "max_side"),
         (np.zeros((200, 200), np.float32), {"time_budget_s": 0}, "time_budget_s"),
         (np.zeros((200, 200), np.float32), {"sigma": -1.0}, "sigma"),
+        (np.zeros((200, 200), np.float32), {"min_confidence": 1.5}, "min_confidence"),
+        (np.zeros((200, 200), np.float32), {"min_confidence": float("nan")}, "min_confidence"),
     ],
 )
 def test_bad_input_names_what_was_given(image: object, kwargs: dict, words: str) -> None:
