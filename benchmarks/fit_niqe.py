@@ -26,7 +26,7 @@ DATA = REPO.parent / "shared" / "data"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from edgedeblur.cli._common import progress
+    from edgedeblur._progress import progress
     from edgedeblur.io import list_images, read_image, to_float
     from edgedeblur.metrics._niqe import MODEL_PATH, fit_niqe_model, niqe
 

@@ -14,8 +14,8 @@ from torch import nn
 import edgedeblur.models as zoo
 from edgedeblur.errors import ConfigError
 from edgedeblur.models import nasunet
+from edgedeblur.models import nasunet_space as space  # the table the functions read
 from edgedeblur.models._blocks import SimpleGate
-from edgedeblur.nas import space
 from edgedeblur.nas.space import (
     SEARCH_SPACE,
     describe_genome,

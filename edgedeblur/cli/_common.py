@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -40,22 +40,6 @@ def cli_entry(func: Callable[[list[str] | None], int]) -> Callable[[list[str] | 
             return 130
 
     return wrapper
-
-
-def progress(items: Iterable[T], *, desc: str, total: int | None = None, unit: str = "it") -> Iterator[T]:
-    """A tqdm progress bar on stderr when tqdm is installed and there is more than one item."""
-    if total is None:
-        try:
-            total = len(items)  # type: ignore[arg-type]
-        except TypeError:
-            total = None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield from items
-        return
-    yield from tqdm(items, desc=desc, total=total, unit=unit, disable=total is not None and total <= 1,
-                    file=sys.stderr, dynamic_ncols=True)
 
 
 @dataclass

@@ -14,8 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from .._progress import progress
 from ..errors import InvalidInputError
-from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry, progress
+from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry
 
 EXAMPLES = """examples:
   edge-bench models/mnv2unet_s_denoise.int8.tflite

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._progress import progress
 from ..errors import ConfigError, EdgeDeblurError, OutputPathError
-from ._common import EXIT_USAGE, BatchReport, cli_entry, parse_method_options, progress
+from ._common import EXIT_USAGE, BatchReport, cli_entry, parse_method_options
 from ._video import restore_videos, split_video_inputs
 
 __all__ = ["main", "DEFAULT_METHODS", "default_method"]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._progress import progress
 from ..errors import ConfigError, EdgeDeblurError, InvalidInputError, OutputPathError
-from ._common import BatchReport, cli_entry, progress
+from ._common import BatchReport, cli_entry
 
 EPILOG = """\
 examples:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._progress import progress
 from ..errors import ConfigError, InvalidInputError
-from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry, parse_method_options, progress
+from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry, parse_method_options
 
 EPILOG = """\
 examples:

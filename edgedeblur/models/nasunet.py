@@ -1,6 +1,6 @@
 """nasunet: the searchable U-Net family behind ``edge-nas``; one genome = one network.
 
-The genome (see :mod:`edgedeblur.nas.space`) picks per resolution level the width, the number
+The genome (see :mod:`edgedeblur.models.nasunet_space`) picks per resolution level the width, the number
 of encoder blocks and their type (MobileNetV2 inverted residual "ir", dense residual "plain",
 NAFNet-lite "naf" without channel attention), depthwise/dense kernel 3 or 5 and expansion;
 globally the skip merge (add, or concat + 1x1 ConvBNAct), the upsampling and the decoder block.
@@ -23,7 +23,6 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, EdgeDeblurError
-from ..nas.space import describe_genome, genome_from_mnv2unet, validate_genome
 from ._base import ZooModel, encode_levels
 from ._blocks import (
     ClampResidualHead,
@@ -36,6 +35,7 @@ from ._blocks import (
     UpResize,
 )
 from ._registry import TASKS, register_model
+from .nasunet_space import describe_genome, genome_from_mnv2unet, validate_genome
 
 __all__ = ["NASUNet", "GENOMES_DIR", "load_genome_file", "register_genome_file", "make_block", "make_up"]
 

@@ -1,20 +1,31 @@
 """edgedeblur.nas: hardware-aware architecture search over the zoo's building blocks.
 
     >>> from edgedeblur.nas import sample_genome, LatencyModel, run_search
-    >>> profile = LatencyModel.load("benchmarks/nas/profile_epyc_tflite_int8.json")
-    >>> result = run_search("deblur", "benchmarks/nas/profile_epyc_tflite_int8.json", 30.0, 20, "runs/nas")
+    >>> profile = LatencyModel.load("benchmarks/nas/profile_xeon_tflite_int8.json")
+    >>> result = run_search("deblur", "benchmarks/nas/profile_xeon_tflite_int8.json", 30.0, 20, "runs/nas")
 
-``space`` (the genome and its choices) is plain Python and imported here; the latency model
-and the search import numpy/torch/optuna and load on first use, because ``edgedeblur.models``
-imports ``space`` (the ``nasunet`` family) and an eager import here would be circular. See
-docs/nas.md.
+The search is a client of the zoo: the search space (``space``) is the ``nasunet`` family's
+(:mod:`edgedeblur.models.nasunet_space`), and this package imports only ``models``, ``train``,
+``export`` and ``bench`` below it. Importing it imports numpy and the zoo (torch); optuna,
+the exporters and the trainer load inside the functions that use them. See docs/nas.md.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ._measure import export_candidates, fit_from_bench, measure_candidates
+from ._profile import LatencyModel, genome_features, op_features
+from ._proxy import ProxyConfig, proxy_train
+from ._warm_start import enqueue_into_search, read_genome_files
+from .search import (
+    SearchResult,
+    TrialRecord,
+    best_genome,
+    best_record,
+    load_search,
+    pareto_front,
+    run_search,
+    write_genome_file,
+)
 from .space import (
     SEARCH_SPACE,
     describe_genome,
@@ -27,22 +38,12 @@ from .space import (
     validate_genome,
 )
 
-_LAZY = {
-    "LatencyModel": "latency", "genome_features": "latency", "op_features": "latency",
-    "measure_candidates": "_measure", "export_candidates": "_measure", "fit_from_bench": "_measure",
-    "run_search": "search", "SearchResult": "search", "TrialRecord": "search", "load_search": "search",
-    "pareto_front": "search", "best_genome": "search", "best_record": "search",
-    "write_genome_file": "search", "ProxyConfig": "_proxy", "proxy_train": "_proxy",
-    "read_genome_files": "_warm_start", "enqueue_into_search": "_warm_start",
-}
-
 __all__ = [
     "SEARCH_SPACE", "describe_genome", "genome_from_mnv2unet", "genome_key", "mutate_genome",
-    "sample_genome", "space_size", "suggest_genome", "validate_genome", *_LAZY,
+    "sample_genome", "space_size", "suggest_genome", "validate_genome",
+    "LatencyModel", "genome_features", "op_features",
+    "measure_candidates", "export_candidates", "fit_from_bench",
+    "run_search", "SearchResult", "TrialRecord", "load_search", "pareto_front", "best_genome", "best_record",
+    "write_genome_file", "ProxyConfig", "proxy_train",
+    "read_genome_files", "enqueue_into_search",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'edgedeblur.nas' has no attribute {name!r}")

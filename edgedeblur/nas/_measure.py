@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .._progress import progress
 from ..errors import ArtifactError, EdgeDeblurError, InvalidInputError
-from .latency import DEFAULT_FEATURES, LatencyModel, genome_features, read_json_file
+from ._profile import DEFAULT_FEATURES, LatencyModel, genome_features, read_json_file
 
 __all__ = ["CANDIDATES_SCHEMA", "export_candidates", "fit_from_bench", "measure_candidates", "split_heldout"]
 
@@ -33,8 +34,6 @@ _MEASURED = "measured.jsonl"  # rows of measure_candidates, one per line, append
 def _progress(items: Sequence, show: bool, desc: str) -> Any:
     if not show:
         return items
-    from ..cli._common import progress
-
     return progress(items, desc=desc, unit="net")
 
 

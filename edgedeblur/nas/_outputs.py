@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..io import atomic_write
+from ._study import STUDY_FILE
 
 if TYPE_CHECKING:
     from .search import SearchResult, TrialRecord
 
 __all__ = ["genome_document", "check_genome_path", "write_genome_file", "write_outputs", "plot_pareto"]
 
-_STUDY_FILE = "study.log"
 _CSV_FIELDS = ("number", "zoo", "key", "status", "feasible", "latency_ms", "psnr", "params",
                "macs_720p", "cpu_seconds", "description", "genome")
 
@@ -36,7 +36,7 @@ def genome_document(result: SearchResult, name: str, record: TrialRecord | None 
     search = {"key": record.key, "trial": record.number, "psnr_proxy_db": record.psnr,
               "predicted_ms": record.latency_ms, "budget_ms": result.budget_ms, "params": record.params,
               "macs_720p": record.macs_720p, "trials": len(result.records), "profile": result.profile,
-              "proxy": result.proxy, "study": str(Path(result.out_dir) / _STUDY_FILE)}
+              "proxy": result.proxy, "study": str(Path(result.out_dir) / STUDY_FILE)}
     return {"name": name, "task": result.task, "genome": record.genome, "search": search}
 
 
@@ -70,7 +70,7 @@ def write_outputs(result: SearchResult) -> dict[str, str]:
     from .search import best_record
 
     out = Path(result.out_dir)
-    paths = {"study": str(out / _STUDY_FILE), "trials_csv": str(out / "trials.csv"),
+    paths = {"study": str(out / STUDY_FILE), "trials_csv": str(out / "trials.csv"),
              "pareto_json": str(out / "pareto.json")}
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=_CSV_FIELDS, lineterminator="\n")

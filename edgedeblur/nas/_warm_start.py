@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ._study import STUDY_FILE, genome_params, journal
 
 __all__ = ["IMPORTED", "warm_start_records", "enqueue_imported", "read_genome_files", "enqueue_genomes",
            "enqueue_into_search"]
@@ -33,13 +34,11 @@ _SAME = ("task", "profile_sha256", "proxy")
 
 def _load_study(folder: Path) -> Any:
     """The Optuna study of the search in ``folder``; a clear error when there is none."""
-    from .search import _STUDY_FILE, _journal
-
-    path = folder / _STUDY_FILE
+    path = folder / STUDY_FILE
     if not path.is_file():
         raise ConfigError("--warm-start folder holds no edge-nas search", given=str(folder),
                           path=path, hint="give the --out folder of an earlier edge-nas run")
-    optuna, storage = _journal(path, "reading an edge-nas study")
+    optuna, storage = journal(path, "reading an edge-nas study")
     summaries = optuna.study.get_all_study_summaries(storage)
     if not summaries:
         raise ConfigError("--warm-start search has no study yet", given=str(folder), path=path)
@@ -79,7 +78,6 @@ def _enqueue(study: Any, genomes: Sequence[dict[str, Any]], done: Sequence[Any],
     or already waiting with that mark (so a resume enqueues nothing twice); return how many."""
     from optuna.trial import TrialState
 
-    from .search import _genome_params
     from .space import genome_key
 
     have = {r.key for r in done}
@@ -88,7 +86,7 @@ def _enqueue(study: Any, genomes: Sequence[dict[str, Any]], done: Sequence[Any],
     for genome in genomes:
         key = genome_key(genome)
         if key not in have:
-            study.enqueue_trial(_genome_params(genome), user_attrs={tag: key})
+            study.enqueue_trial(genome_params(genome), user_attrs={tag: key})
             have.add(key)
             added += 1
     return added

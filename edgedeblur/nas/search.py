@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, require
+from .._progress import progress_bar
+from ..errors import ConfigError
 from ._outputs import (
-    _STUDY_FILE,
     check_genome_path,
     genome_document,
     plot_pareto,
@@ -30,6 +30,9 @@ from ._outputs import (
     write_outputs,
 )
 from ._proxy import TASKS, ProxyConfig, base_recipe_name, proxy_recipe, run_proxy
+from ._study import STUDY_FILE as _STUDY_FILE
+from ._study import genome_params as _genome_params
+from ._study import journal as _journal
 from ._warm_start import IMPORTED
 
 __all__ = ["TrialRecord", "SearchResult", "SearchContext", "run_search", "evaluate_candidate",
@@ -183,7 +186,7 @@ def _device_label(device: Any) -> str:
 
 def _load_profile(profile_path: str | Path) -> tuple[Any, dict[str, Any]]:
     """The device's latency model and the profile's identity (what the results are valid for)."""
-    from .latency import LatencyModel
+    from ._profile import LatencyModel
 
     path = Path(profile_path)
     model = LatencyModel.load(path)  # a missing or foreign file raises ArtifactError naming it
@@ -258,29 +261,6 @@ def run_search(task: str, profile_path: str | Path, latency_budget_ms: float, tr
                           records=records, front=pareto_front(records, ctx.budget_ms), new_trials=new)
     result.paths = write_outputs(result)
     return result
-
-
-def _genome_params(genome: dict[str, Any]) -> dict[str, Any]:
-    """Optuna parameters that make ``space.suggest_genome`` return ``genome``.
-
-    Names follow ``suggest_genome``'s docstring; genes it does not ask for are ignored by
-    Optuna, so every level's block/kernel/expand can be given.
-    """
-    params: dict[str, Any] = {"levels": len(genome["levels"]),
-                              **{k: genome[k] for k in ("skip", "up", "decoder_block")}}
-    for i, lv in enumerate(genome["levels"]):
-        params.update({f"l{i}_{k}": lv[k] for k in ("width", "depth", "block", "kernel", "expand")})
-    return params
-
-
-def _journal(path: Path, what: str) -> tuple[Any, Any]:
-    """``(optuna, storage)`` for the study journal file ``path`` (``what`` names the use if
-    optuna is missing)."""
-    optuna = require("optuna", "nas", what)
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    return optuna, JournalStorage(JournalFileBackend(str(path)))
 
 
 def _open_study(ctx: SearchContext, settings: dict[str, Any], trials: int) -> tuple[Any, int]:
@@ -456,16 +436,7 @@ def _evolve(study: Any, ctx: SearchContext, seed: int, more: Callable[[], bool],
 
 
 def _progress_bar(total: int, start: int, show: bool, task: str) -> Any:
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    import sys
-
-    return tqdm(total=total, initial=start, desc=f"edge-nas {task}", unit="trial", file=sys.stderr,
-                dynamic_ncols=True)
+    return progress_bar(total, initial=start, desc=f"edge-nas {task}", unit="trial", show=show)
 
 
 def load_search(out_dir: str | Path) -> list[TrialRecord]:

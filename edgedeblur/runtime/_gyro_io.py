@@ -57,6 +57,26 @@ READOUT_DIRECTIONS = ("top-to-bottom", "bottom-to-top", "left-to-right", "right-
 
 
 # --- the gyro log ------------------------------------------------------------------------------
+def _quat_exp(theta: np.ndarray) -> np.ndarray:
+    """Unit quaternions (w, x, y, z) of rotation vectors ``theta`` (..., 3), in radians."""
+    angle = np.linalg.norm(theta, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(a/2)/a with its series near 0
+    k = np.where(angle > 1e-8, np.sin(half) / np.where(angle > 1e-8, angle, 1.0), 0.5 - angle**2 / 48.0)
+    return np.concatenate([np.cos(half), k * theta], axis=-1)
+
+
+def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product ``a * b`` (broadcasting over leading axes)."""
+    aw, ax, ay, az = np.moveaxis(np.asarray(a), -1, 0)
+    bw, bx, by, bz = np.moveaxis(np.asarray(b), -1, 0)
+    return np.stack([aw * bw - ax * bx - ay * by - az * bz,
+                     aw * bx + ax * bw + ay * bz - az * by,
+                     aw * by - ax * bz + ay * bw + az * bx,
+                     aw * bz + ax * by - ay * bx + az * bw], axis=-1)
+
+
+
 @dataclass(frozen=True, eq=False)
 class GyroLog:
     """Gyro samples: ``t`` (N,) float64 seconds, increasing; ``omega`` (N, 3) float64 rad/s about
@@ -115,8 +135,6 @@ class GyroLog:
     def _quaternions(self) -> np.ndarray:
         """Orientation at each sample relative to the first (unit quaternions w, x, y, z), by
         trapezoidal rotation-vector steps; see ``gyro.rotation_at``."""
-        from .gyro import _quat_exp, _quat_mul
-
         steps = _quat_exp(0.5 * (self.omega[:-1] + self.omega[1:]) * np.diff(self.t)[:, None])
         q = np.empty((self.t.size, 4))
         q[0] = (1.0, 0.0, 0.0, 0.0)

@@ -33,6 +33,8 @@ from ._gyro_io import (
     ANDROID_BACK_CAMERA_SENSOR_90,
     CameraModel,
     GyroLog,
+    _quat_exp,
+    _quat_mul,
     read_camera_json,
     read_gyro_csv,
     write_camera_json,
@@ -55,25 +57,6 @@ _CONTEXT = 3  # tile context: this many kernel sizes of real image around each t
 
 
 # --- rotations ---------------------------------------------------------------------------------
-def _quat_exp(theta: np.ndarray) -> np.ndarray:
-    """Unit quaternions (w, x, y, z) of rotation vectors ``theta`` (..., 3), in radians."""
-    angle = np.linalg.norm(theta, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    # sin(a/2)/a with its series near 0
-    k = np.where(angle > 1e-8, np.sin(half) / np.where(angle > 1e-8, angle, 1.0), 0.5 - angle**2 / 48.0)
-    return np.concatenate([np.cos(half), k * theta], axis=-1)
-
-
-def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product ``a * b`` (broadcasting over leading axes)."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b), -1, 0)
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz,
-                     aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw], axis=-1)
-
-
 def _quat_to_matrix(q: np.ndarray) -> np.ndarray:
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
     w, x, y, z = np.moveaxis(q, -1, 0)

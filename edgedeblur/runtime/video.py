@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..errors import ImageReadError, InvalidInputError, OutputPathError, require
 from ..io import check_output_path
 
@@ -194,10 +195,4 @@ def _cleanup(tmp: str) -> None:
 
 
 def _bar(total: int | None, show: bool):  # noqa: ANN202
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc="frames", unit="frame", file=sys.stderr, dynamic_ncols=True)
+    return progress_bar(total, desc="frames", unit="frame", show=show)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._progress import progress_bar
 from ..errors import ConfigError
 from ._checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from ._data import PairStream, batches, validation_pairs
@@ -430,13 +431,4 @@ def _gan_step(disc: nn.Module, d_opt: Any, pred: torch.Tensor, clean: torch.Tens
 
 
 def _bar(total: int, start: int, show: bool, name: str) -> Any:
-    if not show:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    import sys
-
-    return tqdm(total=total, initial=start, desc=f"train {name}", unit="step", file=sys.stderr,
-                dynamic_ncols=True)
+    return progress_bar(total, initial=start, desc=f"train {name}", unit="step", show=show)
