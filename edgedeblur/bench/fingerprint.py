@@ -15,15 +15,9 @@ from importlib import metadata
 from pathlib import Path
 
 from .._machine import cpu_info
+from ..runtime.backends import BACKENDS
 
 __all__ = ["device_fingerprint", "backend_versions", "device_id"]
-
-_BACKEND_PACKAGES = {
-    "litert": ("ai-edge-litert", "tflite-runtime"),
-    "onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-qnn"),
-    "openvino": ("openvino",),
-    "opencv": ("opencv-python-headless", "opencv-python", "opencv-contrib-python"),
-}
 
 
 def _read(path: str) -> str | None:
@@ -71,9 +65,9 @@ def _os() -> str:
 def backend_versions() -> dict[str, str | None]:
     """Installed version of each backend's package (None when not installed)."""
     found: dict[str, str | None] = {}
-    for backend, packages in _BACKEND_PACKAGES.items():
+    for backend, spec in BACKENDS.items():
         found[backend] = None
-        for pkg in packages:
+        for pkg in spec.packages:
             try:
                 found[backend] = f"{pkg} {metadata.version(pkg)}"
                 break

@@ -26,6 +26,8 @@ EXAMPLES = """examples:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..runtime.backends import BACKENDS
+
     p = argparse.ArgumentParser(prog="edge-bench", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("artifacts", nargs="+", type=Path,
@@ -33,8 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, default=Path("bench-results.jsonl"),
                    help="JSON Lines file rows are appended to (default: %(default)s)")
     p.add_argument("--backend", action="append", default=None,
-                   help="litert, onnxruntime, openvino or opencv; repeat for several "
-                        "(default: the one in each manifest)")
+                   help=f"{', '.join(BACKENDS)}; repeat for several (default: the one in each manifest)")
     p.add_argument("--threads", action="append", type=int, default=None,
                    help=f"CPU threads; repeat for several (default: all usable cores, here {_cores()})")
     p.add_argument("--device", default=None, help="cpu (default), cuda, gpu, npu, auto, qnn, nnapi, coreml ...")
@@ -103,10 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..bench.fingerprint import device_fingerprint
     from ..bench.measure import ROW_SCHEMA, BenchConfig, bench_isolated, bench_one, failed_row
     from ..bench.results import append_row
-    from ..runtime.backends import check_name
-    from ..runtime.backends.base import BACKEND_FORMATS
+    from ..runtime.backends import BACKENDS, check_name
 
-    backends = [check_name("backend", b, BACKEND_FORMATS) for b in args.backend] if args.backend else [None]
+    backends = [check_name("backend", b, BACKENDS) for b in args.backend] if args.backend else [None]
     threads = args.threads or [_cores()]
     manifests = find_manifests(args.artifacts)
     if not manifests:

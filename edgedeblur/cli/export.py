@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ..export.targets import FP_DROP_DB, INT8_DROP_DB, TARGETS
+from ..export.targets import FP_DROP_DB, INT8_DROP_DB, TARGETS, calib_methods_help
 from ._common import EXIT_OK, EXIT_SOME_FAILED, cli_entry
 
 EPILOG = """targets (--target, repeatable, or 'all'):
@@ -66,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--calib-dir", help="folder of photos for calibration and held-out parity patches")
     p.add_argument("--calib-images", type=int, default=64, help="calibration patches (default: %(default)s)")
     p.add_argument("--heldout", type=int, default=8, help="held-out parity patches (default: %(default)s)")
-    p.add_argument("--calib-method", default="minmax", choices=("minmax", "percentile", "entropy"),
-                   help="activation range estimator (onnx-int8: all; openvino-int8: minmax, percentile; "
-                        "tflite-int8: minmax) (default: %(default)s)")
+    methods = list(dict.fromkeys(m for t in TARGETS.values() for m in t.calib_methods))
+    p.add_argument("--calib-method", default="minmax", choices=methods,
+                   help=f"activation range estimator ({calib_methods_help()}) (default: %(default)s)")
     p.add_argument("--prune", type=float, metavar="R",
                    help="structured channel pruning ratio (0-0.9) with torch-pruning, then a short fine-tune")
     p.add_argument("--finetune-steps", type=int, default=200, help="fine-tune steps after --prune (default: %(default)s)")
@@ -141,10 +141,11 @@ def _summary(results: list, names: list[str], model: str = "") -> int:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ..export import export_model, get_target
+    from ..export import export_model, resolve_targets
     from ..export._model import pipeline_methods
 
-    names = list(TARGETS) if "all" in args.target else [get_target(t).name for t in args.target]
+    rows = resolve_targets(args.target)  # the one place the CLI resolves target names
+    names = [t.name for t in rows]
     methods = pipeline_methods()
     model = methods.get(args.model) or methods.get(args.arch or "") or args.arch or args.model
     if args.threads:
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         what = f"denoise ({model})"
     print(f"exporting {what} to {len(names)} target(s) into {args.out}/", file=sys.stderr, flush=True)
     results = export_model(
-        args.model, names, args.out, arch=args.arch, random_init=args.random_init, tile=args.tile,
+        args.model, rows, args.out, arch=args.arch, random_init=args.random_init, tile=args.tile,
         calib_dir=args.calib_dir, calib_images=args.calib_images, heldout=args.heldout,
         calib_method=args.calib_method, prune=args.prune, finetune_steps=args.finetune_steps,
         max_drop_db=args.max_drop, allow_float_ops=args.allow_float_ops, force=args.force, seed=args.seed,

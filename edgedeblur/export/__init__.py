@@ -9,7 +9,7 @@ from ._api import export_model
 from ._model import ResolvedModel, resolve_model
 from ._parity import Parity, measure_parity, psnr
 from ._pipeline import ExportOutcome, artifact_name, export_target
-from .targets import TARGETS, Target, get_target, list_targets
+from .targets import TARGETS, Target, get_target, list_targets, resolve_targets
 
 __all__ = [
     "TARGETS",
@@ -25,4 +25,5 @@ __all__ = [
     "measure_parity",
     "psnr",
     "resolve_model",
+    "resolve_targets",
 ]

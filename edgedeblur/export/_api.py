@@ -9,19 +9,12 @@ from ..calibration import CalibrationSource
 from ..errors import EdgeDeblurError, InvalidInputError, OutputPathError
 from ._model import resolve_model
 from ._pipeline import ExportOutcome, export_target
-from .targets import TARGETS, get_target
-
-
-def _targets(names: Sequence[str] | str) -> list:
-    names = [names] if isinstance(names, str) else list(names)
-    if "all" in names:
-        return list(TARGETS.values())
-    return [get_target(n) for n in names]
+from .targets import Target, resolve_targets
 
 
 def export_model(
     model: str,
-    targets: Sequence[str] | str,
+    targets: Sequence[str | Target] | str | Target,
     out_dir: str | Path = "exported",
     *,
     arch: str | None = None,
@@ -43,6 +36,7 @@ def export_model(
 ) -> list[ExportOutcome | EdgeDeblurError]:
     """Export ``model`` to each of ``targets``; one failing target does not stop the others.
 
+    ``targets`` are names, ``'all'`` or rows of :data:`~edgedeblur.export.targets.TARGETS`.
     Returns one entry per target: an :class:`ExportOutcome` (check ``.passed``) or the error
     that stopped that target. ``on_done(result, target_name)`` is called after each target.
     ``model_kwargs`` override the registered architecture (``create_model(model, **model_kwargs)``),
@@ -51,7 +45,7 @@ def export_model(
     ``DEFAULT_DEBLUR_PRIOR``, with the ``pipeline`` section in every manifest) or ``"denoise"``
     (``DEFAULT_DENOISER``).
     """
-    rows = _targets(targets)
+    rows = resolve_targets(targets)
     if tile % 8 or tile < 16:
         raise InvalidInputError("tile must be a multiple of 8 and >= 16", given=tile, hint="use --tile 256")
     out = Path(out_dir)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..calibration import CalibrationSource, check_method
 from ..errors import ConfigError, OutputPathError
-from ._context import ExportJob, ExportResult, version_of
+from ._context import ExportJob, ExportResult
 from ._model import ResolvedModel
 from ._parity import Parity, measure_parity, runtime_runner, torch_restore
 from .targets import Target
@@ -54,38 +54,24 @@ def artifact_name(model_name: str, target: Target) -> str:
     return model_name + target.suffix
 
 
-def _family(path: Path) -> list[Path]:
-    """The files one artifact consists of (model, OpenVINO weights, manifest)."""
+def _family(path: Path, target: Target) -> list[Path]:
+    """The files one artifact consists of (model, its weights file when the target has one, manifest)."""
     from ..runtime import manifest_path_for
 
     files = [path, manifest_path_for(path)]
-    if path.suffix == ".xml":
-        files.append(path.with_suffix(".bin"))
+    if target.weights_suffix:
+        files.append(path.with_suffix(target.weights_suffix))
     return files
 
 
-def check_destination(path: Path, force: bool) -> None:
+def check_destination(path: Path, target: Target, force: bool) -> None:
     """Refuse to overwrite an existing artifact unless ``force``; with it, remove the old files."""
-    existing = [p for p in _family(path) if p.exists()]
+    existing = [p for p in _family(path, target) if p.exists()]
     if existing and not force:
         raise OutputPathError("output already exists", path=existing[0],
                               hint="pass --force to replace it, or choose another -o folder")
     for p in existing:
         p.unlink()
-
-
-def _ops(target: Target, path: Path) -> tuple[dict[str, int], list[str]]:
-    if target.format == "tflite":
-        from ._tflite_ops import op_precisions
-
-        return op_precisions(path)
-    if target.format == "onnx":
-        from ._inspect import onnx_op_precisions
-
-        return onnx_op_precisions(path)
-    from ._inspect import openvino_op_precisions
-
-    return openvino_op_precisions(path)
 
 
 def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job: ExportJob,
@@ -149,7 +135,7 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
                           allowed="task 'prior' for a 4-channel prior (RGB + noise map), else the model's task",
                           hint="build the CalibrationSource with the model's task (export_model does)")
     final = out_dir / artifact_name(model.name, target)
-    check_destination(final, force)
+    check_destination(final, target, force)
     scratch = Path(tempfile.mkdtemp(prefix=".edge-export-", dir=out_dir))
     try:
         budget = target.max_drop_db if max_drop_db is None else max_drop_db
@@ -160,31 +146,32 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
         write_manifest(manifest_path_for(res.artifact), manifest)
         parity = measure_parity(runtime_runner(res.artifact), torch_restore(model.module), calib.heldout_patches,
                                 budget)
-        ops, float_ops = _ops(target, res.artifact)
+        ops, float_ops = target.inspect_fn()(res.artifact)
         manifest["parity"] = {**parity.to_dict(), "ops_by_precision": ops, "float_ops": float_ops}
         dest = final if parity.passed else final.with_name(final.name.replace(target.suffix, ".failed" + target.suffix))
         if not parity.passed:
-            check_destination(dest, True)
+            check_destination(dest, target, True)
         moved = _move(res, dest)
         manifest["artifact"]["file"] = moved.name
         if res.weights is not None:
-            manifest["artifact"]["weights_file"] = moved.with_suffix(".bin").name
+            manifest["artifact"]["weights_file"] = _weights_dest(res, moved).name
         write_manifest(manifest_path_for(moved), manifest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    size = sum(p.stat().st_size for p in (moved, moved.with_suffix(".bin")) if p.exists())
+    size = sum(p.stat().st_size for p in (moved, _weights_dest(res, moved)) if p is not None and p.exists())
     return ExportOutcome(target, moved, manifest_path_for(moved), size, parity, ops,
                          float_ops, time.perf_counter() - started, res.notes, model.pipeline)
 
 
+def _weights_dest(res: ExportResult, artifact: Path) -> Path | None:
+    """Where the weights file (OpenVINO .bin) goes beside ``artifact``: same stem, its own suffix."""
+    return None if res.weights is None else artifact.with_suffix(res.weights.suffix)
+
+
 def _move(res: ExportResult, dest: Path) -> Path:
-    """Move the artifact (and OpenVINO .bin) into place; each rename is atomic."""
-    if res.weights is not None:
-        os.replace(res.weights, dest.with_suffix(".bin"))
+    """Move the artifact (and its weights file) into place; each rename is atomic."""
+    weights = _weights_dest(res, dest)
+    if weights is not None:
+        os.replace(res.weights, weights)
     os.replace(res.artifact, dest)
     return dest
-
-
-def tool_version(name: str) -> str:
-    """Re-exported for the CLI's summary."""
-    return version_of(name)
