@@ -28,6 +28,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ._arrays import check_image
 from .errors import ConfigError, InvalidInputError, UnknownNameError
 
 __all__ = [
@@ -221,33 +222,3 @@ def _learned_method(name: str, options: dict[str, object]) -> Method | None:
 
         return models.create_method(name, **options)
     return None
-
-
-def check_image(image: object, *, what: str = "image") -> np.ndarray:
-    """Validate a method input and return it as float32 (H x W or H x W x 3, finite, [0, 1]).
-
-    Methods call this first so that a wrong dtype or shape fails with an explanation rather than
-    deep inside an FFT. Values slightly outside [0, 1] (noisy inputs) are accepted.
-    """
-    if not isinstance(image, np.ndarray):
-        raise InvalidInputError(f"{what} must be a numpy array", given=type(image).__name__)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
-        raise InvalidInputError(
-            f"{what} has the wrong shape",
-            given=image.shape,
-            allowed="H x W (grey) or H x W x 3 (RGB)",
-        )
-    if min(image.shape[:2]) < 2:
-        raise InvalidInputError(f"{what} is too small", given=image.shape, allowed="at least 2 x 2")
-    if not np.issubdtype(image.dtype, np.floating):
-        raise InvalidInputError(
-            f"{what} must be float in [0, 1]",
-            given=str(image.dtype),
-            hint="convert with edgedeblur.io.to_float(image)",
-        )
-    image = image.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(image)):
-        raise InvalidInputError(f"{what} contains NaN or infinity")
-    return image

@@ -22,11 +22,8 @@ LAYERS: dict[str, int] = {
     "nas": 5,
     "cli": 6,
 }
-# Known upward edges still to remove: (importing module, imported module).
-KNOWN_UPWARD = {
-    # check_image moved to edgedeblur._arrays; pipeline.py still takes it through methods
-    ("edgedeblur.runtime.pipeline", "edgedeblur.methods"),
-}
+# Known upward edges still to remove: (importing module, imported module). Keep it empty.
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 RUNTIME_NEVER = ("torch", "tensorflow", "edgedeblur.models", "edgedeblur.export", "edgedeblur.train",
                  "edgedeblur.nas", "edgedeblur.cli")
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import check_image
 from ..errors import InvalidInputError, KernelError
-from ..methods import check_image, register_method
+from ..methods import register_method
 
 __all__ = ["ClassicalMethod", "Identity", "check_kernel", "check_sigma"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._arrays import check_image
 from ..errors import ConfigError, KernelError
 from ._kernels import (
     camera_shake_kernel,
@@ -29,7 +30,6 @@ from ._ops import (
     add_gaussian_noise,
     add_poisson_gaussian_noise,
     blur_image,
-    check_image,
     jpeg_compress,
     linear_to_srgb,
     quantize,
@@ -213,7 +213,7 @@ def degrade(
     if not isinstance(spec, Degradation):
         raise ConfigError("spec must be a Degradation", given=type(spec).__name__,
                           hint="build one with parse_degradation(blur=..., noise=...) or paper_awgn(sigma)")
-    clean = check_image(image)
+    clean = check_image(image, channels="any", min_side=1)
     rng = as_rng(seed_or_rng)
     legacy = isinstance(rng, np.random.RandomState)
     if legacy and (spec.blur or kernel is not None or any(n.kind != "gaussian" for n in spec.noise) or spec.jpeg):

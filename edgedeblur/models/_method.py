@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrays import check_image
 from ..errors import ArtifactError, InvalidInputError
 
 __all__ = ["ModelMethod", "create_method", "pad_to_multiple"]
@@ -31,28 +32,6 @@ def pad_to_multiple(batch: Any, multiple: int) -> tuple[Any, int, int]:
         return batch, 0, 0
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(batch, (0, pw, 0, ph), mode=mode), ph, pw
-
-
-def _check_image(image: Any) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise InvalidInputError("image must be a numpy array", given=type(image).__name__,
-                                allowed="float32 H x W or H x W x 3 array in [0, 1]",
-                                hint="read files with edgedeblur.io.read_image then to_float")
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
-        raise InvalidInputError("image must be H x W (grey) or H x W x 3 (RGB)",
-                                given=f"shape {image.shape}", allowed="H x W or H x W x 3",
-                                hint="drop alpha / convert with edgedeblur.io.read_image")
-    if not np.issubdtype(image.dtype, np.floating):
-        raise InvalidInputError("image must be floating point in [0, 1]", given=str(image.dtype),
-                                allowed="float32 (or float64/float16)",
-                                hint="convert with edgedeblur.io.to_float(image)")
-    if min(image.shape[:2]) < 2:
-        raise InvalidInputError("image is too small", given=f"shape {image.shape}",
-                                allowed="at least 2 x 2 pixels")
-    if not np.isfinite(image).all():
-        raise InvalidInputError("image contains NaN or infinity", given="non-finite pixels",
-                                allowed="finite values, nominally in [0, 1]")
-    return image
 
 
 AUTO_TILE_PIXELS = 4_000_000  # above this, whole-image eager torch needs GBs of activations
@@ -120,7 +99,7 @@ class ModelMethod:
         noise-conditioned prior (estimated when ``None``) and ignored by blind models.
         """
         del kernel
-        image = _check_image(image)
+        image = check_image(image)
         if self.conditioned and sigma is None:
             from ..runtime.deconv import MIN_SIGMA, estimate_noise_sigma
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._arrays import check_image
 from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
 from ._fft import irfft2, psf2otf, rfft2
 from .deconv import (
@@ -226,7 +227,7 @@ class DeblurPipeline:
         (:func:`~edgedeblur.runtime.gyro.deconvolve_grid`) and the prior passes follow on the
         blended result (the prior does not depend on the PSF).
         """
-        image = _check_float_image(image)
+        image = check_image(image, what="image to deblur", min_side=8)
         self.last_linear = None
         if psf_grid is not None:
             return self._restore_grid(image, psf_grid, sigma)
@@ -421,15 +422,6 @@ def _same(x: np.ndarray) -> np.ndarray:
 
 def _rgb(x: np.ndarray) -> np.ndarray:
     return np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x
-
-
-def _check_float_image(image: Any) -> np.ndarray:
-    from ..methods import check_image
-
-    image = check_image(image)
-    if min(image.shape[:2]) < 8:
-        raise InvalidInputError("image too small to deblur", given=image.shape, allowed="at least 8 x 8")
-    return image
 
 
 def load_pipeline(artifact_or_manifest: str, backend: str | None = None, **options: Any) -> DeblurPipeline:

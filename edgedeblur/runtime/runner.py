@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ArtifactError, ConfigError, InvalidInputError
+from .._arrays import check_image
+from ..errors import ArtifactError, ConfigError
 from ..io import from_float, to_float
 from .backends import BACKEND_FORMATS, DEFAULT_BACKEND, BackendInfo, check_name, create_backend
 from .ensemble import check_passes, self_ensemble
@@ -209,7 +210,7 @@ class Runner:
         ``sigma`` (0-255 scale) is the strength of a noise-conditioned prior (a 4-channel
         model; estimated when ``None``), ignored by the others.
         """
-        image = _check_image(image)
+        image = check_image(image, dtypes="pixels", min_side=1)
         if self.conditioned:
             return self._restore_conditioned(image, sigma)
         if self.self_ensemble > 1:
@@ -293,23 +294,6 @@ def _float_to(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _as_rgb(x: np.ndarray) -> np.ndarray:
     return np.repeat(x[..., None], 3, axis=2) if x.ndim == 2 else x
-
-
-def _check_image(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise InvalidInputError("expected a numpy image array", given=type(image).__name__)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
-        raise InvalidInputError("image must be H x W (grey) or H x W x 3 (RGB)", given=image.shape)
-    if image.shape[0] < 1 or image.shape[1] < 1:
-        raise InvalidInputError("image has no pixels", given=image.shape)
-    if image.dtype not in (np.uint8, np.uint16) and not np.issubdtype(image.dtype, np.floating):
-        raise InvalidInputError("unsupported image dtype", given=str(image.dtype),
-                                allowed="uint8, uint16, float32/float64 in [0, 1]")
-    if np.issubdtype(image.dtype, np.floating) and image.size <= 50_000_000 and not np.isfinite(image).all():
-        raise InvalidInputError("image contains NaN or infinity", hint="clean the array first")
-    return image
 
 
 def _reflect_pad(image: np.ndarray, ph: int, pw: int) -> np.ndarray:
