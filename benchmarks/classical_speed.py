@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from edgedeblur._machine import cpu_model
+from edgedeblur.metrics import psnr
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
@@ -68,11 +69,6 @@ def degraded_inputs(clean: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray
     deblur = (blurred + rng.normal(0, 2.55 / 255, clean.shape)).astype(np.float32)
     denoise = (clean + rng.normal(0, 25 / 255, clean.shape)).astype(np.float32)
     return {"deblur": (deblur, kernel, 2.55), "denoise": (denoise, None, 25.0)}
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    err = np.mean((np.clip(a, 0, 1).astype(np.float64) - b) ** 2)
-    return float(10 * np.log10(1.0 / err))
 
 
 def time_method(name: str, observed: np.ndarray, kernel, sigma: float, runs: int, warmup: bool) -> dict:  # noqa: ANN001
@@ -149,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         r = time_method(method, observed, kernel, sigma, runs, warmup=method != "bm3d")
         out = r.pop("output")
         r.update(task=f"{task} (sigma {sigma:g}{', Levin k4' if kernel is not None else ''})",
-                 psnr_in=psnr(observed, clean), psnr_out=psnr(out, clean))
+                 psnr_in=psnr(clean, observed, quantize=False), psnr_out=psnr(clean, out, quantize=False))
         result["methods"][method] = r
         print(f"{method:16s} {r['median_wall_s']:.3f} s/frame wall, {r['median_cpu_s']:.3f} s CPU, "
               f"PSNR {r['psnr_in']:.2f} -> {r['psnr_out']:.2f}", file=sys.stderr)

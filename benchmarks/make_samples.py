@@ -36,12 +36,6 @@ SEED = 20261122
 MAX_TOTAL_BYTES = 600_000
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    from edgedeblur.metrics import psnr
-
-    return psnr(b, a)
-
-
 def _crop(image: np.ndarray, top: int, left: int) -> np.ndarray:
     h, w = CROP
     return np.ascontiguousarray(image[top: top + h, left: left + w])
@@ -57,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from edgedeblur.degrade._sidecar import save_npy
     from edgedeblur.io import from_float, read_image, to_float, write_image
+    from edgedeblur.metrics import psnr
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data", help="shared data folder")
@@ -90,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in written:
         print(f"{p.relative_to(args.out.parent)}: {p.stat().st_size / 1000:.1f} kB")
     print(f"total {total / 1000:.1f} kB (limit {MAX_TOTAL_BYTES / 1000:.0f} kB); from {photo.name}, seed {SEED}")
-    print(f"PSNR blurred_shake vs clean: {_psnr(from_float(blurred, np.uint8), clean_blur):.2f} dB")
-    print(f"PSNR noisy_sigma25 vs clean: {_psnr(from_float(noisy, np.uint8), clean_noise):.2f} dB")
+    print(f"PSNR blurred_shake vs clean: {psnr(clean_blur, from_float(blurred, np.uint8)):.2f} dB")
+    print(f"PSNR noisy_sigma25 vs clean: {psnr(clean_noise, from_float(noisy, np.uint8)):.2f} dB")
     return 0 if total <= MAX_TOTAL_BYTES else 1
 
 

@@ -18,7 +18,9 @@ torch = pytest.importorskip("torch")
 from edgedeblur.calibration import CalibrationSource  # noqa: E402
 from edgedeblur.cli.export import main as cli  # noqa: E402
 from edgedeblur.errors import MissingDependencyError, OutputPathError, UnknownNameError  # noqa: E402
-from edgedeblur.export import TARGETS, export_target, get_target, psnr, resolve_model  # noqa: E402
+from edgedeblur.export import TARGETS, export_target, get_target, resolve_model  # noqa: E402
+from edgedeblur.export._parity import PARITY_MAX_DB  # noqa: E402
+from edgedeblur.metrics import psnr  # noqa: E402
 from edgedeblur.runtime import Manifest, load  # noqa: E402
 
 MODEL = "mnv2unet_xs_denoise"
@@ -57,8 +59,8 @@ def test_target_table_is_complete_and_names_are_unique():
 
 def test_psnr_golden():
     a = np.zeros((4, 4, 3), np.float32)
-    assert psnr(a, a + 0.1) == pytest.approx(20.0, abs=1e-6)
-    assert psnr(a, a) == 100.0
+    assert psnr(a, a + 0.1, quantize=False, max_db=PARITY_MAX_DB) == pytest.approx(20.0, abs=1e-6)
+    assert psnr(a, a, quantize=False, max_db=PARITY_MAX_DB) == PARITY_MAX_DB == 100.0
 
 
 def _check_manifest(outcome, target):

@@ -212,3 +212,17 @@ def test_metrics_import_needs_only_numpy():
             "print(','.join(m for m in ('scipy', 'torch', 'skimage', 'cv2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_psnr_cap_and_the_one_formula() -> None:
+    """``max_db`` caps (also identical images); the formula is shared with the trainer's
+    validation PSNR (``psnr_from_mse``, peak 1 on [0, 1] tensors)."""
+    from edgedeblur.metrics import psnr_from_mse
+
+    a = np.full((8, 8, 3), 0.25, np.float32)
+    assert psnr(a, a) == float("inf") and psnr(a, a, quantize=False, max_db=100.0) == 100.0
+    b = a + np.float32(0.1)
+    assert psnr(a, b, quantize=False) == pytest.approx(20.0, abs=1e-5)
+    assert psnr(a, b, quantize=False, max_db=15.0) == 15.0
+    assert psnr_from_mse(0.01, peak=1.0) == pytest.approx(20.0) == psnr_from_mse(0.01 * 255**2)
+    assert psnr_from_mse(0.0, peak=1.0, max_db=120.0) == 120.0

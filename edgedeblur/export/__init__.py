@@ -7,7 +7,7 @@ onnxruntime, openvino, nncf, litert-torch, ai-edge-quantizer) are imported only 
 
 from ._api import export_model
 from ._model import ResolvedModel, resolve_model
-from ._parity import Parity, measure_parity, psnr
+from ._parity import Parity, measure_parity
 from ._pipeline import ExportOutcome, artifact_name, export_target
 from .targets import TARGETS, Target, get_target, list_targets, resolve_targets
 
@@ -23,7 +23,6 @@ __all__ = [
     "get_target",
     "list_targets",
     "measure_parity",
-    "psnr",
     "resolve_model",
     "resolve_targets",
 ]

@@ -19,12 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ..calibration import Patch, to_batch
+from ..metrics import psnr
 
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of float images in [0, 1] (capped at 100 dB for identical inputs)."""
-    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return 100.0 if mse <= 1e-10 else float(10 * np.log10(1.0 / mse))
+#: Parity PSNRs are float PSNRs (``metrics.psnr(quantize=False)``) capped here, so identical
+#: outputs give a finite number.
+PARITY_MAX_DB = 100.0
 
 
 def runtime_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -97,8 +96,16 @@ def measure_parity(restore: Callable[[np.ndarray], np.ndarray], reference: Calla
     for p in patches:
         ref = np.clip(reference(p.degraded), 0, 1)
         out = np.clip(restore(p.degraded), 0, 1)
-        vs_float.append(psnr(out, ref))
-        vs_gt.append(psnr(out, p.clean))
-        float_gt.append(psnr(ref, p.clean))
+        vs_float.append(_psnr(ref, out))
+        vs_gt.append(_psnr(p.clean, out))
+        float_gt.append(_psnr(p.clean, ref))
     a, b = float(np.mean(vs_gt)), float(np.mean(float_gt))
     return Parity(float(np.mean(vs_float)), a, b, b - a, max_drop_db, len(patches), patches[0].clean.shape[0])
+
+
+def _psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """The parity PSNR (``metrics.psnr`` unquantised, capped); NaN for a non-finite output, so
+    an artifact that computes NaNs fails parity instead of stopping the export."""
+    if not (np.isfinite(reference).all() and np.isfinite(estimate).all()):
+        return float("nan")
+    return psnr(reference, estimate, quantize=False, max_db=PARITY_MAX_DB)

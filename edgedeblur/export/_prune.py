@@ -22,8 +22,9 @@ import numpy as np
 
 from ..calibration import CalibrationSource, to_batch
 from ..errors import ExportError, InvalidInputError, require
+from ..metrics import psnr
 from ._model import ResolvedModel
-from ._parity import psnr
+from ._parity import PARITY_MAX_DB
 
 
 def _pixelshuffle_feeders(model: Any) -> list[Any]:
@@ -71,7 +72,7 @@ def _eval_psnr(model: Any, calib: CalibrationSource) -> float:
     with torch.no_grad():
         for p in calib.heldout_patches:
             y = model(torch.from_numpy(to_batch(p.degraded))).clamp(0, 1)[0].permute(1, 2, 0).numpy()
-            vals.append(psnr(y, p.clean))
+            vals.append(psnr(p.clean, y, quantize=False, max_db=PARITY_MAX_DB))
     return float(np.mean(vals))
 
 

@@ -6,11 +6,12 @@ scores an image with no reference against a model fitted on this project's clean
 photos (``benchmarks/fit_niqe.py``, BSD400); lower is more natural. numpy + scipy only.
 """
 
-from ._fidelity import crop_border, psnr, rgb_to_y, ssim, to_protocol_scale
+from ._fidelity import crop_border, psnr, psnr_from_mse, rgb_to_y, ssim, to_protocol_scale
 from ._niqe import NiqeModel, fit_niqe_model, load_niqe_model, mscn, niqe, niqe_patch_features
 
 __all__ = [
     "psnr",
+    "psnr_from_mse",
     "ssim",
     "to_protocol_scale",
     "rgb_to_y",

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-__all__ = ["psnr", "ssim", "to_protocol_scale", "rgb_to_y", "crop_border"]
+__all__ = ["psnr", "psnr_from_mse", "ssim", "to_protocol_scale", "rgb_to_y", "crop_border"]
 
 # MATLAB rgb2ycbcr, BT.601 "studio swing": Y = 16 + 65.481 R + 128.553 G + 24.966 B, RGB in [0, 1].
 _BT601_Y = np.array([65.481, 128.553, 24.966])
@@ -115,18 +115,24 @@ def psnr(
     border: int = 0,
     y_channel: bool = False,
     quantize: bool = True,
+    max_db: float | None = None,
 ) -> float:
     """Peak signal-to-noise ratio in dB (peak 255) with the published denoising protocol.
 
     ``reference`` is the clean image (uint8/uint16, or float in [0, 1]); ``estimate`` the
     restored one, usually float32 in [0, 1]. Float inputs are quantised to uint8 levels first
-    unless ``quantize=False``. Returns ``inf`` for identical images.
+    unless ``quantize=False`` (then only clipped to [0, 1]: the float PSNR export parity and the
+    benchmarks report). Returns ``inf`` for identical images, or ``max_db`` when given (a cap).
     """
     ref, est = _prepare(reference, estimate, border=border, y_channel=y_channel, quantize=quantize)
-    mse = float(np.mean((ref - est) ** 2))
-    if mse == 0.0:
-        return float("inf")
-    return 10.0 * float(np.log10(255.0**2 / mse))
+    return psnr_from_mse(float(np.mean((ref - est) ** 2)), max_db=max_db)
+
+
+def psnr_from_mse(mse: float, *, peak: float = 255.0, max_db: float | None = None) -> float:
+    """``10 log10(peak^2 / mse)``: the one PSNR formula (:func:`psnr`; the trainer's validation
+    PSNR on torch batches, ``peak=1``). ``inf`` for ``mse == 0``, at most ``max_db`` when given."""
+    value = float("inf") if mse == 0.0 else 10.0 * float(np.log10(peak**2 / mse))
+    return value if max_db is None else min(value, max_db)
 
 
 def _gaussian_taps() -> np.ndarray:

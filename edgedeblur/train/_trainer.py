@@ -23,6 +23,7 @@ from torch import nn
 
 from .._progress import progress_bar
 from ..errors import ConfigError
+from ..metrics import psnr_from_mse
 from ._checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from ._data import PairStream, batches, validation_pairs
 from ._disc import PatchDiscriminator
@@ -62,11 +63,15 @@ def lr_factor(step: int, progress: float, *, warmup: int, schedule: str, min_rat
     return warm
 
 
+_MAX_VAL_DB = 120.0  # the validation PSNR of a perfect output (MSE below 1e-12)
+
+
 @torch.no_grad()
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """PSNR in dB of [0, 1] images (prediction clipped), the validation metric."""
+    """PSNR in dB of [0, 1] image batches (prediction clipped, at most 120 dB), the validation
+    metric: the MSE on the tensors' device, the formula ``metrics.psnr_from_mse``."""
     mse = torch.mean((pred.clamp(0, 1).double() - target.double()) ** 2).item()
-    return 10.0 * math.log10(1.0 / max(mse, 1e-12))
+    return psnr_from_mse(mse, peak=1.0, max_db=_MAX_VAL_DB)
 
 
 def _device(choice: str) -> torch.device:
