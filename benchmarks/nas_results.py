@@ -56,7 +56,7 @@ def _replace_rows(pair: str, rows: list[dict]) -> None:
     old = BENCH_ROWS.read_text().splitlines() if BENCH_ROWS.is_file() else []
     kept = [line for line in old if line.strip() and json.loads(line).get("pair") != pair]
     text = "".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in rows)
-    atomic_write(BENCH_ROWS, lambda tmp: tmp.write_text(text))
+    atomic_write(BENCH_ROWS, text)
 
 
 def train(model: str, recipe: Path, out: Path, steps: int, ship: bool) -> dict:
@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(doc: dict) -> None:
     """The results section of docs/nas.md (between the markers)."""
+    from edgedeblur.io import atomic_write
+
     lines = [START, "",
              f"Measured by `benchmarks/nas_results.py` on {doc['machine']}, LiteRT INT8 with 1 thread "
              "(median of the interleaved edge-bench rounds); accuracy in PyTorch (deploy form) on the "
@@ -208,9 +210,7 @@ def render(doc: dict) -> None:
         text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = DOC.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, DOC)
+    atomic_write(DOC, text)
     print("\n".join(lines[4:-2]))
 
 

@@ -1,5 +1,7 @@
 """Measure every zoo model that has weights; regenerate docs/zoo_results.md and the model cards.
 
+The cards are written by ``edgedeblur.models.write_card``, next to their reader.
+
     .venv/bin/python benchmarks/zoo_eval.py                      # all trained models, writes docs + cards
     .venv/bin/python benchmarks/zoo_eval.py --models mnv2unet_s_denoise --no-write
     .venv/bin/python benchmarks/zoo_eval.py --deblur-limit 4 --denoise-limit 8   # quick look
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import statistics
@@ -45,14 +46,6 @@ PUBLISHED_CBSD68 = {  # README of the shared data: sigma 15 / 25 / 50
 }
 PUBLISHED_BSD68_25 = {"BM3D": 28.57, "DnCNN": 29.23, "FFDNet": 29.19}
 LATENCY_BASELINE = "mnv2unet_s_denoise"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def dncnn_macs_720p() -> tuple[int, int]:
@@ -188,9 +181,11 @@ def levin_centred(method, name: str, args: argparse.Namespace) -> dict:
 def cached_metrics(name: str, task: str, args: argparse.Namespace, passes: int = 1) -> dict[str, dict] | None:
     """evaluate_model, cached in --cache keyed by the weights' sha256 and the protocol options,
     so re-rendering the page after one more model is trained does not re-run the others."""
+    from edgedeblur.io import atomic_write
     from edgedeblur.models import weights_path
+    from edgedeblur.runtime import sha256_file
 
-    key = {"sha256": _sha256(weights_path(name)) if name != "wiener" else "wiener",
+    key = {"sha256": sha256_file(weights_path(name)) if name != "wiener" else "wiener",
            "deblur_limit": args.deblur_limit, "denoise_limit": args.denoise_limit, "version": 1}
     if task != "denoise":
         key["cross_limit"] = args.cross_limit
@@ -205,111 +200,14 @@ def cached_metrics(name: str, task: str, args: argparse.Namespace, passes: int =
             if "levin8_cbsd68" in metrics and CENTRED not in metrics and not args.cached_only:
                 # added later: measure only the new protocol instead of re-running the rest
                 metrics[CENTRED] = levin_centred(name, name, args)  # a zoo or classical name
-                path.write_text(json.dumps({"key": key, "metrics": metrics}, indent=2))
+                atomic_write(path, json.dumps({"key": key, "metrics": metrics}, indent=2))
             return metrics
     if args.cached_only:
         return None
     metrics = evaluate_model(name, task, args, passes)
     args.cache.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"key": key, "metrics": metrics}, indent=2))
+    atomic_write(path, json.dumps({"key": key, "metrics": metrics}, indent=2))
     return metrics
-
-
-def training_info(name: str, runs_dir: Path, run: Path | None = None) -> dict | None:
-    """The budget and outcome of the run that made the shipped weights (``run``, default
-    runs/<name>), with every earlier stage it was fine-tuned from (its ``train.init``).
-
-    Without that run folder (trained in an earlier session), the card's existing ``trained``
-    record is kept, so re-rendering never loses it."""
-    run = run or runs_dir / name
-    if not (run / "summary.json").is_file():
-        from edgedeblur.models import card_path
-
-        old = card_path(name)
-        return json.loads(old.read_text()).get("trained") or None if old.is_file() else None
-    stages: list[dict] = []
-    init: Path | None = None
-    while run is not None and (run / "summary.json").is_file() and len(stages) < 8:
-        stage, init = _stage_info(run)
-        stages.insert(0, stage)
-        run = init.parent if init is not None else None
-    if init is not None and run is not None and init.is_file():
-        stages[:0] = _carded_stages(name, init)
-    if len(stages) == 1:
-        return stages[0]
-    last = stages[-1]
-    total = {k: round(sum(st[k] or 0 for st in stages), 1) for k in ("wall_minutes", "cpu_minutes")}
-    return {**last, "steps": sum(st["steps"] for st in stages), **total, "stages": stages}
-
-
-def _carded_stages(name: str, init: Path) -> list[dict]:
-    """The first stage(s) of a chain whose run folder is gone (trained in an earlier session),
-    from the current card: its whole record when the weights it describes are the ``init`` file,
-    or, once the card already lists stages, the stages up to the one that made ``init``."""
-    from edgedeblur.models import card_path
-
-    card = json.loads(card_path(name).read_text()) if card_path(name).is_file() else {}
-    trained = card.get("trained")
-    if not trained:
-        return []
-    sha = _sha256(init)
-    if card.get("weights_sha256") == sha:
-        return [{**st, "weights_sha256": st.get("weights_sha256", sha)} for st in trained.get("stages") or [trained]]
-    stages = trained.get("stages") or []
-    made = [i for i, st in enumerate(stages) if st.get("weights_sha256") == sha]
-    return stages[:made[0] + 1] if made else []
-
-
-def _stage_info(run: Path) -> tuple[dict, Path | None]:
-    """One run folder's record, and the weights file it was initialised from (if any)."""
-    from edgedeblur._machine import cpu_model
-    from edgedeblur.train import list_recipes
-
-    s = json.loads((run / "summary.json").read_text())
-    train = s["recipe"]["train"]
-    init = Path(train["init"]) if train.get("init") else None
-    if init is not None and not init.is_absolute():
-        init = REPO / init  # recipes name the earlier stage relative to the repository
-    info = {"steps": s["steps"], "wall_minutes": round(s["seconds"] / 60, 1),
-            "cpu_minutes": round(s.get("cpu_seconds", 0) / 60, 1) or None,
-            "budget_minutes": train["max_minutes"], "budget_steps": train["steps"],
-            "stopped_by": s["stopped_by"],
-            "val_psnr": s["final_val_psnr"], "device": s["device"], "threads": s["threads"],
-            "patch": s["recipe"]["data"]["crop"], "batch": s["recipe"]["data"]["batch"],
-            "lr": train["lr"],
-            "machine": f"{cpu_model()}, 2 cores, shared with other jobs; torch " + s["torch"]}
-    if (run / "weights.safetensors").is_file():
-        info["weights_sha256"] = _sha256(run / "weights.safetensors")
-    if run.name in list_recipes():  # edge-train's default run folder is runs/<recipe name>
-        info["recipe"] = f"edgedeblur/train/recipes/{run.name}.yaml"
-    if init is not None:
-        info["init"] = str(init.relative_to(REPO)) if init.is_relative_to(REPO) else str(init)
-    return info, init
-
-
-def write_card(name: str, metrics: dict, latency_s: float, train: dict | None) -> Path:
-    from edgedeblur.models import card_path, weights_path
-
-    flat: dict[str, dict[str, float]] = {k: {"psnr": v["psnr"], "ssim": v["ssim"]} for k, v in metrics.items()}
-    flat["latency_720p_torch"] = {"ms": round(latency_s * 1000, 1)}
-    card = {
-        "name": name,
-        "metrics": flat,
-        "recipe": (train or {}).get("recipe") or f"edgedeblur/train/recipes/{name}.yaml",
-        "weights_sha256": _sha256(weights_path(name)),
-        "trained": train or {},
-        "notes": ("Measured by benchmarks/zoo_eval.py on " + dt.date.today().isoformat() +
-                  "; CPU-budget training, see docs/zoo_results.md for the protocol."),
-    }
-    genome_file = Path(__file__).resolve().parents[1] / "edgedeblur/models/genomes" / f"{name}.json"
-    if genome_file.is_file():  # a NAS-found entry: the card records the search that found it
-        card["search"] = json.loads(genome_file.read_text())["search"]
-    path = card_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    os.replace(tmp, path)
-    return path
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:
@@ -512,7 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from edgedeblur.evaluate import machine_description
-    from edgedeblur.models import get_card, list_models, weights_path
+    from edgedeblur.io import atomic_write
+    from edgedeblur.models import get_card, list_models, training_info, weights_path, write_card
+    from edgedeblur.train import list_recipes
 
     torch.set_num_threads(args.threads)
     args.torch_version = torch.__version__
@@ -547,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             pending.append(name)
             continue
         latency = base_latency if name == LATENCY_BASELINE else latency_720p(name, args.runs)
-        train = training_info(name, args.runs_dir, runs.get(name))
+        train = training_info(name, args.runs_dir, runs.get(name), recipes=list_recipes())
         rows.append({"name": name, "task": card.task, "params": card.params, "macs": card.macs_720p,
                      "metrics": metrics, "latency": latency, "train": train})
         if not args.no_write:
@@ -575,9 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
     if not args.no_write:
-        tmp = DOC.with_suffix(".md.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, DOC)
+        atomic_write(DOC, text)
         print(f"wrote {DOC}", file=sys.stderr)
     return 0
 

@@ -6,10 +6,11 @@ name the chip under ``Hardware``/``Processor`` rather than ``model name``; all a
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
-__all__ = ["cpu_info", "cpu_model"]
+__all__ = ["cpu_info", "cpu_model", "machine_summary"]
 
 _SIMD_FLAGS = {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8",
                "neon", "asimd", "asimddp", "i8mm", "sve", "fp16", "asimdhp"}
@@ -39,3 +40,20 @@ def cpu_info() -> dict:
 def cpu_model() -> str:
     """The CPU's marketing name (e.g. ``AMD EPYC 7B13``), or the machine type when unknown."""
     return cpu_info()["cpu_model"]
+
+
+def machine_summary() -> str:
+    """This machine as it is now, in one line, e.g. ``AMD EPYC 7B13, 2 cores, load 5.1``.
+
+    The cores are those this process may run on (a container's or a CPU set's share: "2 of 64
+    cores" when fewer than the machine has); the load is the 1-minute load average where the OS
+    keeps one, so a load above the core count says the machine was shared with other work.
+    """
+    total = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
+    cores = f"{usable} cores" if usable == total else f"{usable} of {total} cores"
+    try:
+        load = f", load {os.getloadavg()[0]:.1f}"
+    except (OSError, AttributeError):  # no load average on this OS
+        load = ""
+    return f"{cpu_model()}, {cores}{load}"

@@ -11,6 +11,7 @@ runtime can use this module on a Raspberry Pi.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -220,14 +221,26 @@ def write_image(path: str | Path, image: np.ndarray, *, inputs: Sequence[str | P
     return atomic_write(path, write, suffix=suffix)
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None], *, suffix: str = "") -> Path:
-    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it to ``path``.
+def atomic_write(path: str | Path, write: Callable[[Path], object] | bytes | str, *, suffix: str = "",
+                 folder: bool = False) -> Path:
+    """Write ``path`` so that it appears complete or not at all: the one writer of the project.
 
-    The file appears complete or not at all, with the permissions a plain ``open()`` would give
-    (mkstemp makes 0600 files). ``suffix`` keeps the extension for writers that look at it.
-    Every writer of the project (images, manifests, weights, sidecars, C headers) goes through here.
+    ``write`` is what to write: ``bytes``, a ``str`` (UTF-8), or a callback ``write(tmp)`` that
+    writes a temporary file in ``path``'s folder (``suffix`` keeps the extension for writers that
+    look at it, e.g. ``savefig``); the temporary file is then renamed to ``path``, with the
+    permissions a plain ``open()`` would give (mkstemp makes 0600 files). With ``folder=True``
+    the callback fills a temporary folder that then replaces the folder ``path`` (the old one is
+    moved aside first and removed last, so a crash leaves one of the two complete). On any error
+    the temporary file or folder is removed and nothing at ``path`` changes. Every writer
+    (images, manifests, weights, checkpoints, sidecars, reports, C headers) goes through here.
     """
     path = Path(path)
+    if isinstance(write, (bytes, str)):
+        data = write
+        write = (lambda tmp: tmp.write_bytes(data)) if isinstance(data, bytes) else \
+            (lambda tmp: tmp.write_text(data, encoding="utf-8"))
+    if folder:
+        return _atomic_folder(path, write)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -239,6 +252,24 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, suffix: str
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        raise
+    return path
+
+
+def _atomic_folder(path: Path, write: Callable[[Path], object]) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    old = path.with_name(f".{path.name}.old")
+    try:
+        write(tmp)
+        if old.exists():
+            shutil.rmtree(old)
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+        if old.exists():
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
 

@@ -145,3 +145,26 @@ def test_error_messages_say_what_to_do():
     dep = MissingDependencyError("openvino", "openvino", "the OpenVINO backend")
     assert "pip install 'edgedeblur[openvino]'" in str(dep)
     assert isinstance(dep, ImportError) and isinstance(dep, EdgeDeblurError)
+
+
+def test_atomic_write_takes_bytes_text_a_callback_or_a_folder(tmp_path) -> None:  # noqa: ANN001
+    from edgedeblur.io import atomic_write
+
+    assert atomic_write(tmp_path / "a.bin", b"\x00\x01").read_bytes() == b"\x00\x01"
+    assert atomic_write(tmp_path / "a.txt", "héllo\n").read_text(encoding="utf-8") == "héllo\n"
+
+    def fails(tmp) -> None:  # noqa: ANN001 - writes half, then breaks
+        (tmp / "z" if tmp.is_dir() else tmp).write_text("half")
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):  # the old file stays, the temporary goes
+        atomic_write(tmp_path / "a.txt", fails)
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "héllo\n"
+    folder = tmp_path / "ckpt"
+    atomic_write(folder, lambda tmp: (tmp / "x").write_text("1"), folder=True)
+    atomic_write(folder, lambda tmp: (tmp / "y").write_text("2"), folder=True)  # replaces the folder
+    assert sorted(p.name for p in folder.iterdir()) == ["y"]
+    with pytest.raises(RuntimeError):
+        atomic_write(folder, fails, folder=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["y"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "a.txt", "ckpt"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import statistics
 from collections import defaultdict
@@ -253,11 +252,10 @@ def plot_device(rows: list[dict], device: str, path: Path) -> Path | None:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp), suffix=".png")
+    finally:
+        plt.close(fig)
 
 
 def _md_table_to_html(md: str) -> str:
@@ -305,10 +303,6 @@ def html_report(markdown: str, images: dict[str, Path]) -> str:
             f"<style>{style}</style></head><body>\n{body}\n</body></html>\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
 def write_report(rows: list[dict], out_dir: Path, problems: list[str] = (), plots: bool = True) -> dict[str, Path]:
     """Write ``report.md``, ``report.html`` and one ``pareto_<device>.png`` per device."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -323,7 +317,7 @@ def write_report(rows: list[dict], out_dir: Path, problems: list[str] = (), plot
                 images[png.name] = png
                 links[device] = png.name
     md = markdown_report(rows, links, list(problems))
-    _atomic_write(out_dir / "report.md", md)
-    _atomic_write(out_dir / "report.html", html_report(md, images))
+    atomic_write(out_dir / "report.md", md)
+    atomic_write(out_dir / "report.html", html_report(md, images))
     return {"markdown": out_dir / "report.md", "html": out_dir / "report.html",
             **{f"plot:{k}": v for k, v in images.items()}}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArtifactError, ConfigError, UnknownNameError, require
+from ..runtime.manifest import sha256_file
 
 
 @dataclass
@@ -48,12 +49,6 @@ def pipeline_methods() -> dict[str, str]:
     from ..methods import DEFAULT_DEBLUR_PRIOR, DEFAULT_DENOISER
 
     return {"deblur": DEFAULT_DEBLUR_PRIOR, "denoise": DEFAULT_DENOISER}
-
-
-def _sha256(path: Path) -> str:
-    from ..runtime import sha256_file
-
-    return sha256_file(path)
 
 
 def _create(zoo: Any, name: str, pretrained: bool, kwargs: dict[str, Any]) -> Any:
@@ -91,7 +86,7 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
                               allowed=", ".join(zoo.list_models()), hint="add --arch NAME")
         if not path.is_file():
             raise ArtifactError("checkpoint not found", path=path)
-        name, weights, sha = arch, "checkpoint", _sha256(path)
+        name, weights, sha = arch, "checkpoint", sha256_file(path)
     else:
         if arch is not None:
             raise ConfigError("--arch is only for .safetensors checkpoints", given=arch,
@@ -123,7 +118,7 @@ def resolve_model(model: str, arch: str | None = None, random_init: bool = False
                                 hint="check --arch matches the architecture it was trained as") from exc
     elif weights == "trained":
         wp = zoo.weights_path(name)
-        sha = _sha256(wp) if wp.is_file() else None
+        sha = sha256_file(wp) if wp.is_file() else None
     card = zoo.get_card(name)
     net.eval()
     cost = _cost(zoo, net) if model_kwargs else None

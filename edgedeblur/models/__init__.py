@@ -9,6 +9,7 @@ branches merged). A new architecture is one file registering its variants plus o
 
 # each family module registers its variants on import
 from . import deblurganv2, dncnn, mnv2unet, nafnet_lite, nasunet, srn_lite, unet_small  # noqa: F401
+from ._cards import build_card, training_info, write_card
 from ._macs import count_macs, count_params
 from ._method import ModelMethod, create_method
 from ._registry import (
@@ -37,4 +38,7 @@ __all__ = [
     "weights_path",
     "card_path",
     "read_card_file",
+    "build_card",
+    "write_card",
+    "training_info",
 ]

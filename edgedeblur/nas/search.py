@@ -13,7 +13,6 @@ enqueued first, so the front is compared with them on equal terms.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -22,6 +21,7 @@ from typing import Any
 
 from .._progress import progress_bar
 from ..errors import ConfigError
+from ..runtime import sha256_file
 from ._outputs import (
     check_genome_path,
     genome_document,
@@ -192,7 +192,7 @@ def _load_profile(profile_path: str | Path) -> tuple[Any, dict[str, Any]]:
     model = LatencyModel.load(path)  # a missing or foreign file raises ArtifactError naming it
     info = {"device": _device_label(model.device), "target": model.target, "backend": model.backend,
             "threads": model.threads, "tile": model.tile, "heldout_error": model.heldout, "path": str(path),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            "sha256": sha256_file(path)}
     return model, info
 
 

@@ -9,10 +9,8 @@ crash or Ctrl-C never leaves a half-written video under the final name.
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from ..errors import ImageReadError, InvalidInputError, OutputPathError, require
-from ..io import check_output_path
+from ..io import atomic_write, check_output_path
 
 __all__ = ["VideoReport", "restore_video", "open_source"]
 
@@ -92,12 +90,27 @@ def restore_video(
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     if max_frames:
         total = min(total or max_frames, max_frames)
+    done: list[tuple[int, float]] = []
+
+    def write(tmp: Path) -> None:
+        done.append(_stream(runner, cap, str(tmp), fps or src_fps or 30.0, fourcc, total, max_frames,
+                            queue_size, show_progress, source, out_path))
+
+    atomic_write(out_path, write, suffix=out_path.suffix)
+    frames, seconds = done[0]
+    return VideoReport(frames, seconds, frames / max(seconds, 1e-9), out_path, src_fps)
+
+
+def _stream(runner, cap, tmp: str, fps: float, fourcc: str, total: int | None,  # noqa: ANN001
+            max_frames: int | None, queue_size: int, show_progress: bool, source: str | int | Path,
+            out_path: Path) -> tuple[int, float]:
+    """Decode, restore and encode into ``tmp`` on three threads: ``(frames written, seconds)``;
+    raises the first error, or when no frame could be read."""
+    cv2 = require("cv2", "opencv", "writing video")
     decoded: queue.Queue = queue.Queue(queue_size)
     restored: queue.Queue = queue.Queue(queue_size)
     errors: list[BaseException] = []
     stop = threading.Event()
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=out_path.suffix, dir=out_path.parent)
-    os.close(fd)
     written = [0]
 
     def decode() -> None:
@@ -121,7 +134,7 @@ def restore_video(
             while (item := restored.get()) is not _DONE:
                 if writer is None:
                     h, w = item.shape[:2]
-                    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*fourcc), fps or src_fps or 30.0, (w, h))
+                    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
                     if not writer.isOpened():
                         raise OutputPathError("OpenCV cannot write this video format", path=out_path,
                                               given=fourcc, hint="use a .mp4 path with fourcc mp4v, or .avi with MJPG")
@@ -168,14 +181,11 @@ def restore_video(
         if bar is not None:
             bar.close()
     if errors:
-        _cleanup(tmp)
         raise errors[0]
     seconds = time.perf_counter() - started
     if written[0] == 0:
-        _cleanup(tmp)
         raise ImageReadError("no frame could be read from the source", path=str(source))
-    os.replace(tmp, out_path)
-    return VideoReport(written[0], seconds, written[0] / max(seconds, 1e-9), out_path, src_fps)
+    return written[0], seconds
 
 
 def _put(q: queue.Queue, item: object, alive) -> bool:  # noqa: ANN001
@@ -187,11 +197,6 @@ def _put(q: queue.Queue, item: object, alive) -> bool:  # noqa: ANN001
         except queue.Full:
             if not alive():
                 return False
-
-
-def _cleanup(tmp: str) -> None:
-    if os.path.exists(tmp):
-        os.unlink(tmp)
 
 
 def _bar(total: int | None, show: bool):  # noqa: ANN202

@@ -8,8 +8,6 @@ step in the safetensors metadata so a file can always be traced to the run that 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,27 +48,14 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
 def save_checkpoint(run_dir: Path, *, model: nn.Module, ema: nn.Module, state: dict[str, Any],
                     disc: nn.Module | None = None) -> Path:
     """Write ``run_dir/checkpoint`` atomically (a sibling temp folder renamed into place)."""
-    run_dir = Path(run_dir)
-    final = run_dir / CHECKPOINT_DIR
-    tmp = Path(tempfile.mkdtemp(prefix=".checkpoint.", dir=run_dir))
-    try:
+    def write(tmp: Path) -> None:
         save_weights(tmp / "model.safetensors", model.state_dict())
         save_weights(tmp / "ema.safetensors", ema.state_dict())
         if disc is not None:
             save_weights(tmp / "disc.safetensors", disc.state_dict())
         torch.save(state, tmp / "state.pt")
-        old = run_dir / ".checkpoint.old"
-        if old.exists():
-            shutil.rmtree(old)
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+
+    return atomic_write(Path(run_dir) / CHECKPOINT_DIR, write, folder=True)
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:

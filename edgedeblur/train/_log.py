@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ..io import atomic_write
 
 __all__ = ["RunLog"]
 
@@ -34,10 +34,13 @@ class RunLog:
             self.csv_path.unlink()
 
     def _rewrite(self) -> None:
-        with self.csv_path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, FIELDS)
-            writer.writeheader()
-            writer.writerows(self.rows)
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, FIELDS)
+                writer.writeheader()
+                writer.writerows(self.rows)
+
+        atomic_write(self.csv_path, write, suffix=".csv")
 
     def add(self, row: dict[str, Any]) -> None:
         """Append one row (unknown keys are ignored; missing ones are left empty)."""
@@ -53,7 +56,7 @@ class RunLog:
     def write_summary(self, summary: dict[str, Any]) -> Path:
         """Atomically write ``summary.json``."""
         path = self.run_dir / "summary.json"
-        _atomic_text(path, json.dumps(summary, indent=2, sort_keys=True))
+        atomic_write(path, json.dumps(summary, indent=2, sort_keys=True))
         return path
 
     def plot(self) -> Path | None:
@@ -81,12 +84,10 @@ class RunLog:
         fig.suptitle(self.run_dir.name)
         fig.tight_layout()
         path = self.run_dir / "curves.png"
-        fd, tmp = tempfile.mkstemp(prefix=".curves.", suffix=".png", dir=self.run_dir)
-        os.close(fd)
-        fig.savefig(tmp, dpi=90)
-        plt.close(fig)
-        os.replace(tmp, path)
-        return path
+        try:
+            return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90), suffix=".png")
+        finally:
+            plt.close(fig)
 
 
 def _fmt(value: Any) -> str:
@@ -95,10 +96,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}" if math.isfinite(value) else str(value)
     return str(value)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._machine import machine_summary
 from .._progress import progress_bar
 from ..errors import ConfigError
 from ..metrics import psnr_from_mse
@@ -294,7 +295,8 @@ def train(recipe: dict[str, Any], out: str | Path, *, resume: bool = False, mode
                          stopped_by=stopped_by, cpu_seconds=round(cpu_seconds(), 1), final_val_psnr=last_val, best_val_psnr=best,
                          weights=str(run_dir / "weights.safetensors"), shipped=shipped)
     log.write_summary({**asdict(result), "bn_recal": recal, "recipe": copy.deepcopy(cfg), "device": str(device),
-                       "threads": torch.get_num_threads(), "torch": torch.__version__})
+                       "threads": torch.get_num_threads(), "torch": torch.__version__,
+                       "machine": machine_summary()})  # measured as the run ends: cores, load
     return result
 
 
