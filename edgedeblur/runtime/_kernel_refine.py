@@ -11,7 +11,16 @@ import math
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._kernel_ops import _LUMA, _centre, _cg, _clean, _crop_support, _is_int, _is_real
+from ._kernel_ops import (
+    _LUMA,
+    _centre,
+    _centre_subpixel,
+    _cg,
+    _clean,
+    _crop_support,
+    _is_int,
+    _is_real,
+)
 from .deconv import estimate_noise_sigma
 
 __all__ = ["refine_kernel"]
@@ -223,7 +232,7 @@ def refine_kernel(
     centre crop of this size (full resolution).
 
     Returns float32, odd square, non-negative, sum 1, cropped to its support, centroid
-    within half a pixel of the middle (with ``subpixel`` typically within 0.1 px).
+    within half a pixel of the middle (with ``subpixel`` on it, to a thousandth of a pixel).
     """
     y, x, k = _check_refine(blurred, latent, kernel, {"iterations": iterations, "grow": grow,
                                                       "max_side": max_side, "sigma": sigma})
@@ -249,4 +258,6 @@ def refine_kernel(
             dy, dx = _offset(cleaned)
             shift = (shift[0] + dy, shift[1] + dx)
         k = _crop_support(_centre(cleaned)).astype(np.float64)
+    if subpixel:  # the last hundredths of a pixel, as the estimator's kernels
+        k = _crop_support(_centre_subpixel(k)).astype(np.float64)
     return np.ascontiguousarray(k / k.sum(), dtype=np.float32)

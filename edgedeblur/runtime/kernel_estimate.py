@@ -45,6 +45,7 @@ from ._fft import irfft2, pad_and_taper, psf2otf, rfft2
 from ._kernel_ops import (
     _LUMA,
     _centre,
+    _centre_subpixel,
     _cg,
     _clean,
     _crop_support,
@@ -93,7 +94,7 @@ class KernelEstimate:
     """The result of :func:`estimate_kernel`.
 
     ``kernel``: float32, odd square, non-negative, sums to 1, centroid on the middle pixel
-    (whole pixels), cropped to its support; a 1x1 delta when ``sharp``.
+    (to a hundredth of a pixel), cropped to its support; a 1x1 delta when ``sharp``.
     ``confidence``: 0..1, the product of three measured shares: ``kept_share`` (of the raw
     least-squares kernel's positive mass, the part left in its kept connected components: a
     real blur is one compact stroke, a failed estimate speckle), ``fit`` (of the blurred
@@ -402,4 +403,4 @@ def estimate_kernel(
         info["stopped"] = "no usable edges"
         return result(_delta(1), confidence, False)
     sharp = info["spread_px"] < _SHARP_SPREAD
-    return result(_delta(1) if sharp else _crop_support(k), confidence, sharp)
+    return result(_delta(1) if sharp else _crop_support(_centre_subpixel(k)), confidence, sharp)
