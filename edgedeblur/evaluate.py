@@ -37,7 +37,7 @@ __all__ = [
     "EvalResult",
     "evaluate",
     "evaluate_paired",
-    "image_seed",
+    "pair_seed",
     "machine_description",
     "KERNEL_MODES",
 ]
@@ -45,7 +45,7 @@ __all__ = [
 KERNEL_MODES = ("each", "cycle")
 
 
-def image_seed(seed: int, index: int, kernel_index: int = 0) -> int:
+def pair_seed(seed: int, index: int, kernel_index: int = 0) -> int:
     """The noise seed of one (image, kernel) pair: independent of order and of ``--limit``."""
     return int(np.random.SeedSequence([int(seed), int(index), int(kernel_index)]).generate_state(1)[0])
 
@@ -287,7 +287,7 @@ def evaluate(
         try:
             clean = _read_cached(cache, index, path)
             degraded, true_kernel, sigma = degrader.apply(
-                to_float(clean), image_seed(seed, index, k_index), kernel
+                to_float(clean), pair_seed(seed, index, k_index), kernel
             )
             restored, timing = _restore_timed(method, degraded, true_kernel, sigma, oracle)
             result.scores.append(_score(path.name, clean, degraded, restored, timing, protocol, kname))

@@ -10,7 +10,7 @@ import pytest
 from edgedeblur.cli.evaluate import main as edge_eval
 from edgedeblur.degrade import paper_awgn, parse_degradation
 from edgedeblur.errors import InvalidInputError, KernelError, UnknownNameError
-from edgedeblur.evaluate import evaluate, evaluate_paired, image_seed
+from edgedeblur.evaluate import evaluate, evaluate_paired, pair_seed
 from edgedeblur.io import read_image, to_float, write_image
 from edgedeblur.metrics import psnr
 
@@ -96,7 +96,7 @@ def test_seeds_are_per_image_reproducible_and_independent_of_limit(clean_dir):
     shards = [evaluate("identity", clean_dir, paper_awgn(25), seed=3, shard=(k, 2)) for k in range(2)]
     merged = {s.name: s.psnr for r in shards for s in r.scores}
     assert merged == {s.name: s.psnr for s in full.scores}
-    assert image_seed(0, 1) != image_seed(0, 2) and image_seed(0, 1) == image_seed(0, 1)
+    assert pair_seed(0, 1) != pair_seed(0, 2) and pair_seed(0, 1) == pair_seed(0, 1)
 
 
 def test_true_sigma_and_kernel_go_to_methods_that_accept_them(clean_dir, shared_data):

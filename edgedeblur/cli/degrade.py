@@ -107,11 +107,11 @@ def _relative_name(path: Path, src: Path) -> Path:
 
 def _process(path: Path, rel: Path, out: Path, spec, seed: int, write_png: bool) -> None:  # noqa: ANN001
     from .. import __version__
-    from ..degrade import degrade, image_seed, kernel_preview
+    from ..degrade import degrade, file_seed, kernel_preview
     from ..degrade._sidecar import save_json, save_npy
     from ..io import read_image, to_float, write_image
 
-    rng_seed = image_seed(seed, rel.as_posix())
+    rng_seed = file_seed(seed, rel.as_posix())
     clean = read_image(path)
     result = degrade(to_float(clean), spec, rng_seed)
     base = out / rel.with_suffix("")

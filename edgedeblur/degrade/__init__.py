@@ -30,7 +30,7 @@ from ._ops import (
     srgb_to_linear,
 )
 from ._pipeline import DegradeResult, as_rng, degrade, kernel_set_dir, sample_kernel
-from ._sidecar import image_seed, kernel_preview, reproduce
+from ._sidecar import file_seed, kernel_preview, reproduce
 from ._sources import FolderSource, Patch, PatchSampler, dead_leaves, random_crop, to_channels
 from ._spec import (
     BLUR_FORMS,
@@ -85,7 +85,7 @@ __all__ = [
     "PatchSampler",
     "Patch",
     "to_channels",
-    "image_seed",
+    "file_seed",
     "reproduce",
     "kernel_preview",
 ]

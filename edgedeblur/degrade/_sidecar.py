@@ -18,12 +18,12 @@ from ..io import atomic_write
 from ._pipeline import DegradeResult, degrade
 from ._spec import Degradation
 
-__all__ = ["image_seed", "reproduce", "atomic_write", "save_npy", "save_json", "kernel_preview", "SIDECAR_VERSION"]
+__all__ = ["file_seed", "reproduce", "atomic_write", "save_npy", "save_json", "kernel_preview", "SIDECAR_VERSION"]
 
 SIDECAR_VERSION = 1
 
 
-def image_seed(seed: int, name: str) -> list[int]:
+def file_seed(seed: int, name: str) -> list[int]:
     """The seed for one file: ``[seed, crc32(name)]``, independent of batch order and size."""
     return [int(seed), zlib.crc32(name.encode("utf-8"))]
 
