@@ -85,8 +85,9 @@ class ImageReadError(EdgeDeblurError, OSError):
     """An image file that is missing, empty, truncated, corrupt or in an unsupported format."""
 
 
-class KernelError(EdgeDeblurError, ValueError):
-    """A blur kernel with NaN/inf, a non-positive sum, zero size or an unreadable file."""
+class KernelError(InvalidInputError):
+    """A blur kernel that is not a real finite 2-D array with a positive sum, is larger than the
+    image, or an unreadable kernel file (checked in one place, ``edgedeblur._arrays.check_kernel``)."""
 
 
 class OutputPathError(EdgeDeblurError, OSError):

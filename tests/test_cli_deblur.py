@@ -213,17 +213,39 @@ def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, capsys) -> None:
         (np.array([[0.2, np.nan, 0.3]], np.float32), "NaN"),
         (np.array([[-1.0, 0.0, 0.2]], np.float32), "negative"),
         (np.zeros((0, 0), np.float32), "empty|zero size"),
+        (np.full((3, 3), 1 / 9 + 0.5j, np.complex64), "complex-valued"),
+        (np.ones((3, 3), bool), "not numeric"),
+        (np.ones((3, 3, 2), np.float32), "2-D"),
+        (np.zeros((3, 3), np.float32), "sums to zero"),
+        (np.full((3, 3), np.inf, np.float64), "NaN or inf"),
     ],
 )
-def test_bad_kernel_is_refused_naming_the_file(tmp_path, capsys, kernel, message: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("method", ["wiener", "deblur"])
+def test_bad_kernel_is_refused_naming_the_file(tmp_path, capsys, kernel, message: str, method: str) -> None:  # noqa: ANN001
     src = save(tmp_path / "a.png", photo())
     bad = tmp_path / "bad_psf.npy"
     np.save(bad, kernel)
-    assert main([str(src), "-o", str(tmp_path / "out"), "--kernel", str(bad)]) == 2
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", method, "--kernel", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err
     assert any(m in err for m in message.split("|"))
-    assert not (tmp_path / "out" / "a.png").exists()
+    assert len(err.strip().splitlines()) == 1  # one line: file, what, what is allowed
+    assert not (tmp_path / "out").exists()  # nothing written, not even the folder
+
+
+@pytest.mark.parametrize("method", ["wiener", "richardson-lucy", "deblur"])
+def test_kernel_larger_than_the_image_is_refused_naming_both_files(tmp_path, capsys, method: str) -> None:  # noqa: ANN001
+    src = save(tmp_path / "a.png", photo(40, 48))
+    big = tmp_path / "big_psf.npy"
+    np.save(big, np.full((41, 9), 1 / 369, np.float32))  # taller than the photo
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", method, "--kernel", str(big), "--sigma", "2"]) == 1
+    failed = [line for line in capsys.readouterr().err.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and str(src) in failed[0] and str(big) in failed[0]
+    assert "kernel is larger than the image" in failed[0] and "41 x 9 kernel for a 40 x 48 image" in failed[0]
+    assert not list((tmp_path / "out").iterdir())
+    fits = tmp_path / "fits.npy"
+    np.save(fits, np.full((39, 9), 1 / 351, np.float32))  # nearly as tall as the photo: accepted
+    assert main([str(src), "-o", str(tmp_path / "out"), "-m", "wiener", "-k", str(fits), "-s", "2", "-q"]) == 0
 
 
 def test_missing_kernel_file_and_missing_kernel(tmp_path, capsys) -> None:  # noqa: ANN001

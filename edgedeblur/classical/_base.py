@@ -1,4 +1,4 @@
-"""Shared pieces of the classical methods: a base class that validates inputs, kernel checks.
+"""Shared pieces of the classical methods: a base class that validates inputs, the sigma check.
 
 Every classical method subclasses :class:`ClassicalMethod` and implements ``_restore`` on an
 already-validated float32 image; the base class checks the image, the kernel and sigma once, so
@@ -9,30 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import check_image
+from .._arrays import check_image, check_kernel
 from ..errors import InvalidInputError, KernelError
 from ..methods import register_method
 
 __all__ = ["ClassicalMethod", "Identity", "check_kernel", "check_sigma"]
-
-
-def check_kernel(kernel: object, *, path: str | None = None) -> np.ndarray:
-    """Validate a blur PSF and return it float32, odd-sized, normalised to sum 1.
-
-    One rule for the whole project: this is ``edgedeblur.degrade.validate_kernel`` (NaN/inf,
-    negative values, zero size and a non-positive sum are refused, naming ``path``). Even-sized
-    kernels get a zero row/column appended, so the centre is element ``k // 2`` as in MATLAB's
-    ``psf2otf`` and ``degrade.blur_image``.
-    """
-    if not isinstance(kernel, np.ndarray):
-        raise KernelError("kernel must be a numpy array", given=type(kernel).__name__, path=path)
-    if kernel.ndim != 2:
-        raise KernelError(
-            "kernel must be a 2-D array", given=kernel.shape, allowed="kh x kw", path=path
-        )
-    from ..degrade import validate_kernel
-
-    return validate_kernel(kernel, path=path)
 
 
 def check_sigma(sigma: object, *, required: bool, method: str) -> float | None:
@@ -77,7 +58,7 @@ class ClassicalMethod:
                     f"method {self.name!r} needs the blur kernel",
                     hint="pass a kernel (.npy or image file), e.g. --kernel psf.npy",
                 )
-            kernel = check_kernel(kernel)
+            kernel = check_kernel(kernel, image_shape=image.shape)
         sigma = check_sigma(sigma, required=self.needs_sigma, method=self.name)
         out = self._restore(image, kernel=kernel, sigma=sigma)
         return np.ascontiguousarray(out, dtype=np.float32).reshape(image.shape)

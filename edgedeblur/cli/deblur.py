@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import progress
-from ..errors import ConfigError, EdgeDeblurError, OutputPathError
+from ..errors import ConfigError, EdgeDeblurError, KernelError, OutputPathError
 from ._common import EXIT_USAGE, BatchReport, cli_entry, parse_method_options
 from ._video import restore_videos, split_video_inputs
 
@@ -238,9 +238,11 @@ class GyroSource:
 
 
 def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa: ANN001
-                 save_kernel: bool = False, gyro: GyroSource | None = None) -> float:
+                 save_kernel: bool = False, gyro: GyroSource | None = None,
+                 kernel_file: str | None = None) -> float:
     """Read, restore and write one image (and the PSF used, with ``save_kernel``); returns
-    its size in megapixels."""
+    its size in megapixels. A kernel the method refuses for this image (e.g. larger than it)
+    is reported naming ``kernel_file``."""
     from ..io import from_float, read_image, to_float, write_image
 
     pixels = read_image(job.source)
@@ -251,7 +253,13 @@ def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa
     if gyro is not None:
         restored = method.restore(image, sigma=sigma, psf_grid=gyro.grid(image))
     else:
-        restored = method.restore(image, kernel=kernel, sigma=sigma)
+        try:
+            restored = method.restore(image, kernel=kernel, sigma=sigma)
+        except KernelError as exc:
+            if kernel is None or kernel_file is None or exc.path:
+                raise
+            raise KernelError(exc.what, given=exc.given, allowed=exc.allowed, hint=exc.hint,
+                              path=kernel_file) from exc
     job.target.parent.mkdir(parents=True, exist_ok=True)
     write_image(job.target, from_float(restored, pixels.dtype), inputs=inputs)
     psf = getattr(method, "last_psf", None)
@@ -353,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             mp = restore_file(method, job, kernel=kernel, sigma=args.sigma, inputs=inputs,
-                              save_kernel=args.save_kernel, gyro=gyro)
+                              save_kernel=args.save_kernel, gyro=gyro, kernel_file=args.kernel)
         except EdgeDeblurError as exc:
             report.fail(job.source, exc)
             continue

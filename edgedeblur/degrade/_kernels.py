@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._arrays import check_kernel as validate_kernel
 from ..errors import KernelError
 
 __all__ = [
@@ -30,46 +31,7 @@ __all__ = [
 
 KERNEL_EXTENSIONS = (".npy", ".png", ".mat", ".tif", ".tiff", ".bmp", ".pgm")
 
-# Values this far below zero (relative to the peak) are conversion noise and are clipped to 0;
-# anything more negative is not a physical PSF.
-_NEGATIVE_TOLERANCE = 1e-4
 _TRAJECTORY_LENGTH = 60.0
-
-
-def validate_kernel(kernel: object, *, path: str | Path | None = None) -> np.ndarray:
-    """Check a PSF and return it normalised: float32, 2-D, odd size, non-negative, sum 1.
-
-    Even-sized kernels get a zero row/column appended at the bottom/right, which keeps the
-    element at index ``n // 2`` on the centre (the convention ``fftconvolve(mode='same')`` uses).
-    Raises :class:`KernelError` (naming ``path``) for NaN/inf, negative values, a zero or
-    negative sum, zero size or more than two dimensions.
-    """
-    allowed = "a finite, non-negative 2-D array with a positive sum"
-    try:
-        k = np.asarray(kernel, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise KernelError("kernel is not numeric", given=type(kernel).__name__, allowed=allowed, path=path) from exc
-    k = np.squeeze(k) if k.ndim > 2 else k
-    if k.ndim != 2:
-        raise KernelError("kernel must be 2-D", given=f"shape {k.shape}", allowed=allowed, path=path)
-    if k.size == 0:
-        raise KernelError("kernel is empty", given=f"shape {k.shape}", allowed=allowed, path=path)
-    if not np.all(np.isfinite(k)):
-        raise KernelError("kernel contains NaN or inf", allowed=allowed, path=path,
-                          hint="regenerate or re-export the kernel")
-    peak = float(np.abs(k).max())
-    if k.min() < -_NEGATIVE_TOLERANCE * max(peak, 1e-30):
-        raise KernelError("kernel has negative values", given=f"min {k.min():.3g}", allowed=allowed,
-                          path=path, hint="a blur PSF is non-negative; clip it with np.clip(k, 0, None)")
-    k = np.clip(k, 0.0, None)
-    total = float(k.sum())
-    if not total > 0.0:
-        raise KernelError("kernel sums to zero", given=f"sum {total:.3g}", allowed=allowed, path=path)
-    k /= total
-    pad_r, pad_c = 1 - k.shape[0] % 2, 1 - k.shape[1] % 2
-    if pad_r or pad_c:
-        k = np.pad(k, ((0, pad_r), (0, pad_c)))
-    return np.ascontiguousarray(k, dtype=np.float32)
 
 
 def _odd(n: float) -> int:

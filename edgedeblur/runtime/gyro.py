@@ -443,6 +443,8 @@ def estimate_time_offset(
     for i, c in enumerate(cands):
         try:
             scores[i] = _spectral_nll(small, replace(cam, time_offset=float(c)), log, patch, noise_power)
+        except KernelError:  # a trajectory too long for any PSF: not one candidate's problem
+            raise
         except InvalidInputError as exc:  # this candidate's window is outside the log
             first_error = first_error or exc
     if np.isnan(scores).all():

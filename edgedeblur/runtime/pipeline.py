@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._arrays import check_image
+from .._arrays import check_image, check_kernel
 from ..errors import ArtifactError, ConfigError, InvalidInputError, KernelError
 from ._fft import irfft2, psf2otf, rfft2
 from .deconv import (
@@ -172,8 +172,8 @@ class DeblurPipeline:
     # --- side information ----------------------------------------------------------------
     def _kernel(self, image: np.ndarray, kernel: np.ndarray | None) -> PSFInfo:
         if kernel is not None:
-            k = np.asarray(kernel, dtype=np.float32)
-            if k.ndim != 2 or max(k.shape) > self.config.kernel_max:
+            k = check_kernel(kernel, image_shape=image.shape, normalise=False)  # used as given
+            if max(k.shape) > self.config.kernel_max:
                 raise KernelError("kernel is larger than the deblur pipeline accepts", given=k.shape,
                                   allowed=f"2-D, at most {self.config.kernel_max} px a side",
                                   hint="crop the PSF to its support, or downscale photo and PSF together")
