@@ -6,6 +6,7 @@ Every ``import`` counts, also the ones inside functions: a lazy import is still 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,16 @@ def _part(module: str) -> str | None:
 def test_every_part_of_the_package_has_a_layer() -> None:
     parts = {_part(m) for m in _graph()} - {None}
     assert parts <= set(LAYERS), f"add {sorted(parts - set(LAYERS))} to LAYERS and docs/architecture.md"
+
+
+def test_the_architecture_page_states_the_same_layers() -> None:
+    """docs/architecture.md's Packages table names each part of the package with its layer."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented = {}
+    for row in re.findall(r"^\| (\d) \| ([^|]+) \|", text, flags=re.MULTILINE):
+        for name in re.findall(r"`([\w]+)/?`", row[1]):
+            documented[name] = int(row[0])
+    assert documented == LAYERS
 
 
 def test_no_import_points_up() -> None:
