@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._arrays import check_image
 from ..errors import InvalidInputError, KernelError
 from ._gyro_io import (
     ANDROID_BACK_CAMERA,
@@ -304,10 +305,7 @@ def deconvolve_grid(
     across the ``overlap``, so the PSF changes smoothly from tile to tile and there are no seams.
     Not clipped. With a 1 x 1 grid this is plain ``wiener_deconvolve``.
     """
-    image = np.asarray(image)
-    if image.dtype != np.float32 or image.ndim not in (2, 3):
-        raise InvalidInputError("deconvolve_grid needs a float32 H x W or H x W x C image",
-                                given=f"{image.dtype} {image.shape}", hint="use edgedeblur.io.to_float")
+    image = check_image(image, what="deconvolve_grid's image", channels="any", min_side=1)
     h, w = image.shape[:2]
     if (h, w) != (grid.height, grid.width):
         raise InvalidInputError("the PSF grid was made for another image size",
