@@ -17,7 +17,12 @@ from edgedeblur.errors import InvalidInputError
 from edgedeblur.io import read_image, to_float
 from edgedeblur.metrics import psnr
 from edgedeblur.runtime.deconv import wiener_deconvolve
-from edgedeblur.runtime.kernel_estimate import KernelEstimate, estimate_kernel, refine_kernel
+from edgedeblur.runtime.kernel_estimate import (
+    KernelEstimate,
+    _spread,
+    estimate_kernel,
+    refine_kernel,
+)
 
 SIGMA = 2.55
 
@@ -66,7 +71,7 @@ def photo(shared_data) -> np.ndarray:  # noqa: ANN001 - the conftest fixture (sk
 
 def gains(image: np.ndarray, kernel: np.ndarray, seed: int, kernel_size: int) -> tuple[float, ...]:
     observed = observe(image, kernel, seed)
-    est = estimate_kernel(observed, kernel_size=kernel_size, sigma=SIGMA)
+    est = estimate_kernel(observed, kernel_size=kernel_size, sigma=SIGMA, time_budget_s=30.0)
     check_contract(est)
     assert not est.sharp
     return (psnr(image, observed), psnr(image, wiener_deconvolve(observed, kernel, sigma=SIGMA)),
@@ -92,11 +97,30 @@ def test_sharp_or_noisy_photo_gets_a_harmless_kernel(source: str, sigma: float |
                                                      request: pytest.FixtureRequest) -> None:
     image = dead_leaves(256, 4) if source == "dead_leaves" else request.getfixturevalue("photo")
     observed = observe(image, None, 9, sigma or SIGMA)
-    est = estimate_kernel(observed, sigma=sigma)  # None: the estimator measures the noise
+    # None: the estimator measures the noise; a generous budget: on a loaded machine the 3 s
+    # default can stop the pyramid mid-level, and this tests the result, not the speed
+    est = estimate_kernel(observed, sigma=sigma, time_budget_s=30.0)
     check_contract(est)
     assert est.sharp and est.kernel.shape == (1, 1)
     restored = wiener_deconvolve(observed, est.kernel, sigma=sigma or SIGMA)
     assert psnr(image, restored) >= psnr(image, observed) - 0.3
+
+
+def test_noisy_blur_the_sharpness_test_misses_is_still_estimated(shared_data) -> None:  # noqa: ANN001
+    """At sigma 10 the single-scale test keeps a delta for this 3 px shake; the pyramid finds
+    the blur and overrules it (before, the photo came back as sharp: nothing deblurred)."""
+    files = sorted((shared_data / "train" / "bsds500_train").glob("*.jpg"))
+    if len(files) < 3:
+        pytest.skip("no BSDS500 training photos in the shared data")
+    image = to_float(read_image(files[2]))
+    kernel = camera_shake_kernel(21, rng=3)
+    observed = observe(image, kernel, 9, 10.0)
+    est = estimate_kernel(observed, time_budget_s=30.0)
+    check_contract(est)
+    assert est.info["test_sharp"] and not est.sharp
+    assert abs(est.info["spread_px"] - _spread(kernel)) < 1.0
+    blurred = psnr(image, observed)
+    assert psnr(image, wiener_deconvolve(observed, est.kernel, sigma=10.0)) > blurred + 0.5
 
 
 def test_subpixel_centring_moves_the_centroid_exactly() -> None:
