@@ -45,12 +45,16 @@ def _export(setup, name, **kw):
 
 
 def test_target_table_is_complete_and_names_are_unique():
+    from edgedeblur.runtime.backends import BACKENDS, DEFAULT_BACKEND
+
     assert list(TARGETS) == ["onnx-fp32", "onnx-int8", "openvino-fp32", "openvino-fp16", "openvino-int8",
-                             "tflite-fp32", "tflite-fp16", "tflite-int8"]
+                             "tflite-fp32", "tflite-fp16", "tflite-int8", "mnn-fp32", "mnn-fp16", "mnn-int8",
+                             "ncnn-fp32", "ncnn-fp16", "ncnn-int8"]
     stems = {t.suffix.rsplit(".", 1)[0] for t in TARGETS.values()}
     assert len(stems) == len(TARGETS)  # manifests never collide
     for t in TARGETS.values():
-        assert t.backend in ("onnxruntime", "openvino", "litert", "opencv")
+        assert t.backend in BACKENDS and t.format in BACKENDS[t.backend].formats
+        assert DEFAULT_BACKEND[t.format] == t.backend
         assert t.needs_calibration == (t.precision == "int8") == bool(t.calib_methods)
         assert t.max_drop_db == (0.3 if t.precision == "int8" else 0.05)
     with pytest.raises(UnknownNameError, match="did you mean 'tflite-int8'"):

@@ -79,6 +79,8 @@ class ExportResult:
     quantization: dict | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the engine-specific route (manifest ``export.engine``): name, converter, converter_version, layout
+    engine: dict | None = None
 
 
 def version_of(dist: str) -> str:

@@ -51,6 +51,8 @@ def _resolve(ref: str) -> Callable:
 
 _OV_OPS = "_inspect:openvino_op_precisions"
 _TFL_OPS = "_tflite_ops:op_precisions"
+_MNN_OPS = "_mnn:mnn_op_precisions"
+_NCNN_OPS = "_ncnn:ncnn_op_precisions"
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("onnx-fp32", "onnx", "fp32", ".onnx-fp32.onnx", False, "_onnx:export_onnx_fp32",
@@ -75,6 +77,21 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("tflite-int8", "tflite", "int8", ".tflite-int8.tflite", True, "_tflite:export_tflite_int8",
            "litert", INT8_DROP_DB, ("minmax",),
            summary="LiteRT full-integer INT8, int8 NHWC I/O, static tile", inspect=_TFL_OPS),
+    Target("mnn-fp32", "mnn", "fp32", ".mnn-fp32.mnn", False, "_mnn:export_mnn_fp32", "mnn", FP_DROP_DB,
+           extra="mnn", summary="MNN fp32 (MNNConvert from ONNX), dynamic H/W", inspect=_MNN_OPS),
+    Target("mnn-fp16", "mnn", "fp16", ".mnn-fp16.mnn", False, "_mnn:export_mnn_fp16", "mnn", FP_DROP_DB,
+           extra="mnn", summary="MNN, fp16 weights, dynamic H/W", inspect=_MNN_OPS),
+    Target("mnn-int8", "mnn", "int8", ".mnn-int8.mnn", True, "_mnn:export_mnn_int8", "mnn", INT8_DROP_DB,
+           ("minmax", "entropy"), extra="mnn", inspect=_MNN_OPS,
+           summary="MNN offline INT8 (EMA or KL ranges, int8 weights per channel), dynamic H/W"),
+    Target("ncnn-fp32", "ncnn", "fp32", ".ncnn-fp32.param", False, "_ncnn:export_ncnn_fp32", "ncnn", FP_DROP_DB,
+           extra="ncnn-export", summary="ncnn fp32 (.param + .bin, pnnx from TorchScript), dynamic H/W",
+           inspect=_NCNN_OPS, weights_suffix=".bin"),
+    Target("ncnn-fp16", "ncnn", "fp16", ".ncnn-fp16.param", False, "_ncnn:export_ncnn_fp16", "ncnn", FP_DROP_DB,
+           extra="ncnn-export", summary="ncnn, fp16 weights, dynamic H/W", inspect=_NCNN_OPS, weights_suffix=".bin"),
+    Target("ncnn-int8", "ncnn", "int8", ".ncnn-int8.param", True, "_ncnn:export_ncnn_int8", "ncnn", INT8_DROP_DB,
+           ("minmax",), extra="ncnn-export", inspect=_NCNN_OPS, weights_suffix=".bin",
+           summary="ncnn INT8 (int8 convolutions, per-channel weights), dynamic H/W"),
 )}
 
 

@@ -90,6 +90,8 @@ BACKENDS: dict[str, BackendSpec] = {b.name: b for b in (
                 ("ai-edge-litert", "tflite-runtime"), ("tflite",)),
     BackendSpec("opencv", "opencv:OpenCvBackend", ("onnx",), (), "opencv",
                 ("opencv-python-headless", "opencv-python", "opencv-contrib-python"), ("cv2", "opencv-dnn")),
+    BackendSpec("mnn", "mnn:MnnBackend", ("mnn",), ("mnn",), "mnn", ("MNN",)),
+    BackendSpec("ncnn", "ncnn:NcnnBackend", ("ncnn",), ("ncnn",), "ncnn", ("ncnn",)),
 )}
 
 #: backend name -> artifact formats it can run (a view of BACKENDS)
