@@ -71,7 +71,7 @@ def test_float_rows_round_trip(setup, name):
         assert runner.restore(img[:40, :72]).shape == (40, 72, 3)
 
 
-@pytest.mark.parametrize("name", ["mnn-int8"])
+@pytest.mark.parametrize("name", ["mnn-int8", "ncnn-int8"])
 def test_int8_rows_are_calibrated_and_pass_parity(setup, name):
     out = _export(setup, name)
     d = Manifest.read(out.manifest).data
