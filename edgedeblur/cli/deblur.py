@@ -21,7 +21,7 @@ from ..errors import ConfigError, EdgeDeblurError, KernelError, OutputPathError
 from ._common import EXIT_USAGE, BatchReport, cli_entry, parse_method_options
 from ._video import restore_videos, split_video_inputs
 
-__all__ = ["main", "DEFAULT_METHODS", "default_method"]
+__all__ = ["main", "DEFAULT_METHODS", "default_method", "streams_pixels"]
 
 # The method used when --method is not given, keyed by whether a kernel was given. Both are the
 # PSF-aware deblur pipeline (edgedeblur.runtime.pipeline): with --kernel it deconvolves with that
@@ -63,6 +63,11 @@ Outputs keep the input's name and bit depth (8-bit stays 8-bit, 16-bit stays 16-
 The output folder is created if its parent exists. Inputs are never overwritten.
 Video files and camera indices are restored frame by frame (decode, inference and encode on
 separate threads) into OUT/<name>.mp4, with the frame rate shown: edge-deblur clip.mp4 0 -o out/
+Memory: an exported artifact (-m MODEL.manifest.json) streams each photo through the runtime's
+runner, uint8/uint16 tiles in and out with no float copy of the whole image (a 50-megapixel
+photo stays under 1 GiB, docs/bench/cli_memory.md). The deblur pipeline (the default), zoo
+models in PyTorch, classical methods and -O self_ensemble=N need the whole image as float32
+(input and output: about 24 bytes per RGB pixel, 1.2 GB for 50 megapixels).
 Exit codes: 0 all done, 1 some files failed (listed at the end), 2 bad arguments.
 """
 
@@ -249,7 +254,12 @@ def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa
     if pixels.dtype == np.uint16 and job.target.suffix.lower() in (".jpg", ".jpeg", ".bmp", ".webp"):
         raise OutputPathError(f"{job.target.suffix} cannot hold a 16-bit image", path=job.source,
                      hint="use --format png or --format tif")
-    image = to_float(pixels)
+    shape, dtype = pixels.shape, pixels.dtype
+    streams = streams_pixels(method) and gyro is None
+    # a streaming method (an exported artifact through the runner) gets the file's pixels and
+    # converts one tile at a time; the others get one float32 copy of the whole image
+    image = pixels if streams else to_float(pixels)
+    del pixels  # only ``image`` stays referenced: the uint8 input is freed once converted
     if gyro is not None:
         restored = method.restore(image, sigma=sigma, psf_grid=gyro.grid(image))
     else:
@@ -260,12 +270,21 @@ def restore_file(method, job: Job, *, kernel, sigma, inputs: list[Path],  # noqa
                 raise
             raise KernelError(exc.what, given=exc.given, allowed=exc.allowed, hint=exc.hint,
                               path=kernel_file) from exc
+    del image  # the output is written from ``restored`` alone
     job.target.parent.mkdir(parents=True, exist_ok=True)
-    write_image(job.target, from_float(restored, pixels.dtype), inputs=inputs)
+    if restored.dtype != dtype:
+        restored = from_float(restored, dtype)
+    write_image(job.target, restored, inputs=inputs)
     psf = getattr(method, "last_psf", None)
     if save_kernel and psf is not None:
         _write_kernel(job.target, psf.kernel, inputs)
-    return pixels.shape[0] * pixels.shape[1] / 1e6
+    return shape[0] * shape[1] / 1e6
+
+
+def streams_pixels(method) -> bool:  # noqa: ANN001
+    """Whether ``method`` restores uint8/uint16 pixels itself, tile by tile (the runtime's runner:
+    ``restores_pixels``); the others need the whole image as float32."""
+    return bool(getattr(method, "restores_pixels", False))
 
 
 def _write_kernel(target: Path, kernel: np.ndarray, inputs: list[Path]) -> None:

@@ -101,6 +101,9 @@ class Runner:
 
     needs_kernel = False
     needs_sigma = False
+    #: ``restore`` takes uint8/uint16 pixels and returns the same dtype, converting to float one
+    #: tile at a time: callers (``edge-deblur``) pass the file's pixels, not a float32 copy
+    restores_pixels = True
 
     def __init__(
         self,

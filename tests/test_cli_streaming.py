@@ -1,0 +1,78 @@
+"""edge-deblur streams an artifact's pixels through the runner: same bytes as the float path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_runtime_artifacts import build_onnx
+
+from edgedeblur.cli import deblur
+from edgedeblur.io import from_float, read_image, to_float, write_image
+from edgedeblur.runtime import load
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def arts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("stream")
+    return {"dyn": build_onnx(d, "dyn", tile=(32, 8)),
+            "fixed": build_onnx(d, "fixed", layout="NHWC", size=32)}
+
+
+def _float_path(manifest: Path, pixels: np.ndarray, **options: object) -> np.ndarray:
+    """What edge-deblur wrote before streaming: a float32 copy in, from_float out."""
+    with load(manifest, threads=1, **options) as runner:
+        return from_float(runner.restore(to_float(pixels)), pixels.dtype)
+
+
+@pytest.mark.parametrize("kind", ["dyn", "fixed"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("tiled", [False, True])
+def test_cli_output_is_bit_identical_to_the_float_path(arts: dict, tmp_path: Path, kind: str,
+                                                       dtype: type, tiled: bool) -> None:
+    rng = np.random.default_rng(3)
+    top = 255 if dtype == np.uint8 else 65535
+    pixels = rng.integers(0, top + 1, (75, 101, 3)).astype(dtype)
+    src = write_image(tmp_path / "in.png", pixels)
+    options = ["-O", "max_pixels=1"] if tiled else []
+    assert deblur.main([str(src), "-o", str(tmp_path / "out"), "-m", str(arts[kind]), "-q", *options]) == 0
+    got = read_image(tmp_path / "out" / "in.png")
+    want = _float_path(arts[kind], read_image(src), max_pixels=1 if tiled else 2_000_000)
+    assert got.dtype == pixels.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_runner_gets_the_files_pixels_not_a_float_copy(arts: dict, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgedeblur.runtime.runner import Runner
+
+    seen: list[np.dtype] = []
+    restore = Runner.restore
+
+    def spy(self: Runner, image: np.ndarray, **kw: object) -> np.ndarray:
+        seen.append(image.dtype)
+        return restore(self, image, **kw)
+
+    monkeypatch.setattr(Runner, "restore", spy)
+    src = write_image(tmp_path / "a.png", np.full((40, 50, 3), 120, np.uint8))
+    assert deblur.main([str(src), "-o", str(tmp_path / "o"), "-m", str(arts["dyn"]), "-q"]) == 0
+    assert seen == [np.uint8]
+
+
+def test_float_methods_still_get_float(tmp_path: Path) -> None:
+    from edgedeblur.methods import get_method
+
+    assert not deblur.streams_pixels(get_method("wiener"))
+    src = write_image(tmp_path / "a.png", np.full((40, 50, 3), 120, np.uint8))
+    assert deblur.main([str(src), "-o", str(tmp_path / "o"), "-m", "nlm-opencv", "--sigma", "10", "-q"]) == 0
+    assert read_image(tmp_path / "o" / "a.png").dtype == np.uint8
+
+
+def test_help_says_which_methods_stream(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        deblur.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "no float copy of the whole image" in text and "need the whole image as float32" in text
