@@ -92,9 +92,10 @@ def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job:
         quant = dict(res.quantization)
         if target.needs_calibration:
             quant["calibration"] = {**job.calib.describe(), "algorithm": job.calib_method}
-    tile = None if res.dynamic_hw else {"size": job.tile, "overlap": job.tile // 8}
+    field = receptive_field(model, job)  # the tile overlap comes from it (issue 23)
+    tile = None if res.dynamic_hw else {"size": job.tile, "overlap": field["overlap"]}
     io = {"input": res.input, "output": res.output, "dynamic_hw": res.dynamic_hw,
-          "pad_multiple": model.pad_multiple, "tile": tile}
+          "pad_multiple": model.pad_multiple, "tile": tile, "receptive_field": field}
     if model.conditioned:  # RGB + a constant noise-level map in channel 3 (runtime.pipeline)
         from ..runtime.pipeline import NOISE_MAP_SCALE
 
@@ -119,6 +120,16 @@ def build_manifest(res: ExportResult, target: Target, model: ResolvedModel, job:
     if model.pipeline is not None:
         manifest["pipeline"] = dict(model.pipeline)
     return manifest
+
+
+def receptive_field(model: ResolvedModel, job: ExportJob) -> dict:
+    """``io.receptive_field`` of the deploy model (probed once per export, kept in the cache)."""
+    from ._receptive import probe_receptive_field
+
+    key, cache = f"receptive_field:{job.tile}", job._cache  # the cache all targets share
+    if key not in cache:
+        cache[key] = probe_receptive_field(job.model, model.in_channels, job.tile)
+    return dict(cache[key])
 
 
 def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: CalibrationSource, *,

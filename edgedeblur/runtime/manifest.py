@@ -311,6 +311,17 @@ class Manifest:
         t = self.data["io"].get("tile")
         return None if t is None else (int(t["size"]), int(t["overlap"]))
 
+    @property
+    def receptive_field(self) -> dict | None:
+        """``io.receptive_field`` probed at export (None in manifests written before it existed)."""
+        return self.data["io"].get("receptive_field") or None
+
+    @property
+    def field_overlap(self) -> int | None:
+        """The tile overlap chosen from the receptive field at export, if recorded."""
+        rf = self.receptive_field
+        return None if rf is None else int(rf["overlap"])
+
     def verify_files(self) -> None:
         """Refuse an artifact that is missing, truncated or differs from the manifest's sha256."""
         art = self.data["artifact"]

@@ -23,10 +23,16 @@ from .ensemble import check_passes, self_ensemble
 from .manifest import Manifest, TensorSpec
 from .tiling import run_tiled
 
-__all__ = ["Runner", "load", "DEFAULT_MAX_PIXELS"]
+__all__ = ["Runner", "load", "DEFAULT_MAX_PIXELS", "DEFAULT_MEMORY_BUDGET_MB", "WHOLE_FRAME_BYTES_PER_PIXEL"]
 
-#: dynamic models restore images above this many pixels in tiles (bounds memory)
-DEFAULT_MAX_PIXELS = 2_000_000
+#: the working memory a dynamic-shape model may use for one backend call (``memory_budget_mb``)
+DEFAULT_MEMORY_BUDGET_MB = 1024
+#: backend working memory per input pixel assumed for a whole-frame call: the zoo's default
+#: denoiser measured 285-443 B/px (ONNX Runtime fp32, OpenVINO INT8; 720p to 3 MP), rounded up
+WHOLE_FRAME_BYTES_PER_PIXEL = 512
+#: dynamic models restore images above this many pixels in tiles: the default budget / the
+#: per-pixel cost (2,097,152: a 1080p frame still runs whole)
+DEFAULT_MAX_PIXELS = DEFAULT_MEMORY_BUDGET_MB * 2**20 // WHOLE_FRAME_BYTES_PER_PIXEL
 _DEFAULT_DYNAMIC_TILE = (512, 32)
 _QRANGE = {"int8": (-128, 127), "uint8": (0, 255)}
 
@@ -44,8 +50,8 @@ def load(
 
     The sha256 in the manifest is checked first (a tampered or truncated file is refused), then
     the backend loads the file and its input shape/dtype are compared with the manifest.
-    ``options`` go to :class:`Runner` (``tile``, ``overlap``, ``max_pixels``, ``batch``,
-    ``self_ensemble``).
+    ``options`` go to :class:`Runner` (``tile``, ``overlap``, ``max_pixels``,
+    ``memory_budget_mb``, ``batch``, ``self_ensemble``).
     """
     manifest = Manifest.read(artifact_or_manifest)
     name = check_name("backend", backend, BACKEND_FORMATS) or manifest.preferred_backend \
@@ -97,6 +103,12 @@ class Runner:
 
     ``self_ensemble`` (1, 2, 4 or 8): restore that many flipped/rotated copies and average them
     (:mod:`edgedeblur.runtime.ensemble`), for that many times the compute.
+
+    ``memory_budget_mb``: what one backend call of a dynamic-shape model may use; a frame whose
+    estimated cost (``WHOLE_FRAME_BYTES_PER_PIXEL`` per pixel) fits runs whole, a larger one in
+    tiles, batched only as far as the budget allows. ``max_pixels`` overrides the whole-frame
+    limit. The tile overlap is the manifest's (chosen from the receptive field at export), else
+    32 for dynamic models.
     """
 
     needs_kernel = False
@@ -112,7 +124,8 @@ class Runner:
         *,
         tile: int | None = None,
         overlap: int | None = None,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_pixels: int | None = None,
+        memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
         batch: int | None = None,
         self_ensemble: int = 1,
         load_seconds: float = 0.0,
@@ -123,8 +136,12 @@ class Runner:
         self.load_seconds = load_seconds
         self.input: TensorSpec = manifest.input
         self.output: TensorSpec = manifest.output
-        self.max_pixels = int(max_pixels)
-        default = manifest.tile or _DEFAULT_DYNAMIC_TILE
+        if memory_budget_mb <= 0:
+            raise ConfigError("memory_budget_mb must be positive", given=memory_budget_mb, path=manifest.path)
+        budget = float(memory_budget_mb) * 2**20
+        self.memory_budget_mb = float(memory_budget_mb)
+        self.max_pixels = int(budget // WHOLE_FRAME_BYTES_PER_PIXEL if max_pixels is None else max_pixels)
+        default = manifest.tile or _dynamic_tile(manifest, tile)
         self.tile = int(tile or default[0])
         self.overlap = int(default[1] if overlap is None else overlap)
         if not manifest.dynamic_hw and self.tile != self.input.height:
@@ -134,7 +151,9 @@ class Runner:
             raise ConfigError("tile must be a multiple of pad_multiple and overlap < tile/2",
                               given=f"tile={self.tile}, overlap={self.overlap}",
                               allowed=f"multiple of {manifest.pad_multiple}", path=manifest.path)
-        self.batch = int(batch or (4 if self.input.batch is None else self.input.batch))
+        per_tile = self.tile * self.tile * WHOLE_FRAME_BYTES_PER_PIXEL
+        default_batch = max(1, min(4, int(budget // per_tile)))
+        self.batch = int(batch or (default_batch if self.input.batch is None else self.input.batch))
         self.name = f"{manifest.name}@{backend.info.name}"
         # a deblur prior: RGB plus a constant noise-level map in, RGB out (runtime.pipeline)
         self.conditioned = self.input.channels == 4
@@ -279,6 +298,14 @@ class Runner:
         run_tiled(src, self._infer_batched, out, self.tile, self.overlap, batch=self.batch,
                   prepare=prepare, finish=finish)
         return out[:h, :w] if (ph, pw) != (h, w) else out
+
+
+def _dynamic_tile(manifest: Manifest, tile: int | None) -> tuple[int, int]:
+    """Tile and overlap of a dynamic model without ``io.tile``: 512 (or ``tile``) and the
+    receptive-field overlap recorded at export (kept below half the tile), else 32."""
+    size = int(tile or _DEFAULT_DYNAMIC_TILE[0])
+    overlap = manifest.field_overlap
+    return size, (_DEFAULT_DYNAMIC_TILE[1] if overlap is None else min(overlap, (size - 1) // 2))
 
 
 def _float_to(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
