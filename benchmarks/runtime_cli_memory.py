@@ -37,9 +37,11 @@ MAKE_PHOTO = """
 import sys, numpy as np
 from PIL import Image
 from edgedeblur.io import read_image
-src = read_image(sys.argv[1])[:320, :480].astype(np.float32)
+src = read_image(sys.argv[1]).astype(np.float32)
 noisy = np.clip(src + np.random.default_rng(0).normal(0, 25, src.shape), 0, 255).astype(np.uint8)
-img = np.tile(noisy, ({h} // 320 + 1, {w} // 480 + 1, 1))[:{h}, :{w}]
+sh, sw = noisy.shape[:2]
+img = np.tile(noisy, (-(-{h} // sh), -(-{w} // sw), 1))[:{h}, :{w}]
+assert img.shape == ({h}, {w}, 3), img.shape
 Image.fromarray(np.ascontiguousarray(img)).save(sys.argv[2], compress_level=1)
 """
 

@@ -129,7 +129,18 @@ def _palette_is_grey(im) -> bool:  # noqa: ANN001
     return bool(np.all(rgb[..., 0] == rgb[..., 1]) and np.all(rgb[..., 1] == rgb[..., 2]))
 
 
+def _png_bit_depth(path: Path) -> int | None:
+    """The bit depth in a PNG's IHDR chunk (byte 24), or None when the file is not a PNG."""
+    with open(path, "rb") as fh:
+        head = fh.read(25)
+    if len(head) < 25 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24]
+
+
 def _maybe_read_16bit_colour(path: Path, pixels8: np.ndarray) -> np.ndarray:
+    if _png_bit_depth(path) == 8:  # an 8-bit PNG: no second decode (a 50 MP photo: 151 MB)
+        return pixels8
     try:
         import cv2
     except ImportError:

@@ -76,3 +76,13 @@ def test_help_says_which_methods_stream(capsys: pytest.CaptureFixture) -> None:
         deblur.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "no float copy of the whole image" in text and "need the whole image as float32" in text
+
+
+def test_png_bit_depth_skips_the_second_decode_only_for_8_bit(tmp_path: Path) -> None:
+    from edgedeblur.io import _png_bit_depth
+
+    rgb8 = write_image(tmp_path / "a.png", np.full((5, 6, 3), 7, np.uint8))
+    rgb16 = write_image(tmp_path / "b.png", np.full((5, 6, 3), 40000, np.uint16))
+    assert _png_bit_depth(rgb8) == 8 and _png_bit_depth(rgb16) == 16
+    assert read_image(rgb16).dtype == np.uint16 and int(read_image(rgb16).max()) == 40000
+    assert _png_bit_depth(write_image(tmp_path / "c.tif", np.zeros((4, 4, 3), np.uint8))) is None
