@@ -11,6 +11,7 @@ Skipped with a reason when cmake or a C compiler is missing.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -96,3 +97,84 @@ def test_data_steps_match_the_runtime(fw, taper: str, h: int, w: int, k: int) ->
     grey = y[..., 0]
     assert np.abs(fw.deconv(grey, kernel, taper).wiener(nsr) - wiener_deconvolve(grey, kernel, nsr=nsr,
                                                                                  taper=taper)).max() < 2e-5
+
+
+# --- golden vectors (benchmarks/make_deblur_golden.py) -------------------------------------------
+@pytest.fixture(scope="module")
+def golden() -> dict:
+    return json.loads(GOLDEN.read_text())
+
+
+def _camera_and_log(g: dict):  # noqa: ANN202 - (CameraModel, GyroLog)
+    from edgedeblur.runtime.gyro import CameraModel, GyroLog
+
+    cam = {k: v for k, v in g["camera"].items() if k not in ("format", "readout_direction_index")}
+    return CameraModel(**cam), GyroLog(np.asarray(g["t"]), np.asarray(g["omega"]).reshape(-1, 3))
+
+
+def test_gyro_psf_grids_match_the_golden_kernels(fw, golden: dict) -> None:  # noqa: ANN001
+    cam, log = _camera_and_log(golden["gyro"])
+    for name, grid in golden["gyro"]["grids"].items():
+        rows, cols = (int(v) for v in name.split("x"))
+        want = np.asarray(grid["kernels"], np.float32).reshape(grid["shape"])
+        got = fw.gyro_psf_grid(cam, log, (rows, cols))
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() < 1e-6
+
+
+def _prior(name: str):  # noqa: ANN202 - callable(x, sigma) -> x
+    if name == "stand-in":
+        return _module("make_deblur_golden").StandInPrior().restore
+    try:
+        real = _module("make_deblur_golden").load_real_prior()
+    except Exception as exc:  # noqa: BLE001 - torch or the weights missing
+        pytest.skip(f"the learned prior cannot be loaded here: {exc}")
+    return real.restore
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_pipeline_matches_the_golden_vectors(fw, golden: dict, index: int) -> None:  # noqa: ANN001
+    """The C pipeline restores each golden photo within 1 LSB of the Python runtime; the
+    inputs its prior gets (the data-step outputs) and their noise levels match too."""
+    from edgedeblur.runtime.pipeline import PipelineConfig
+
+    case = golden["cases"][index]
+    h, w = case["height"], case["width"]
+    img = np.asarray(case["image"], np.uint8).reshape(h, w, 3)
+    kernel = np.asarray(case["kernel"], np.float32).reshape(case["kernel_shape"])
+    if case["psf_grid"]:  # the PSF comes from the gyro trace, computed by the C library
+        cam, log = _camera_and_log(golden["gyro"])
+        c_kernel = fw.gyro_psf_grid(cam, log, (1, 1))[0, 0]
+        assert np.abs(c_kernel - kernel).max() < 1e-6
+        kernel = c_kernel
+    settings = {k: v for k, v in case["config"].items() if k not in ("kind", "noise_map_scale")}
+    cfg = PipelineConfig.from_dict(settings)
+    fw_cfg = _module("fw_deblur").PipeConfig.from_pipeline(cfg, settings["linear"], case["psf_grid"])
+    prior, seen = _prior(case["prior"]), []
+
+    def recording(x: np.ndarray, sigma: float) -> np.ndarray:
+        seen.append((sigma, np.clip(x, 0, 1)))
+        return prior(x, sigma=sigma)
+
+    out, sigma_used = fw.pipe_run(fw_cfg, img, kernel, case["sigma"], recording)
+    assert [s for s, _ in seen] == pytest.approx(case["prior_sigmas"], rel=1e-6)
+    tol = 1e-4 if case["prior"] == "stand-in" else 2e-3
+    for (_, x), want in zip(seen, case.get("prior_inputs", []), strict=False):
+        assert np.abs(x - np.asarray(want, np.float32).reshape(h, w, 3)).max() < tol
+    diff = np.abs(out.astype(int) - np.asarray(case["output"]).reshape(h, w, 3))
+    assert diff.max() <= 1, f"{case['name']}: {int((diff > 1).sum())} values off by more than 1 LSB"
+
+
+def test_golden_file_is_what_the_runtime_writes_now(golden: dict) -> None:
+    """The golden stand-in cases and gyro kernels are reproduced by the current Python runtime."""
+    maker = _module("make_deblur_golden")
+    cam, log = maker.gyro_setup()
+    from edgedeblur.runtime.gyro import gyro_psf_grid
+
+    want = np.asarray(golden["gyro"]["grids"]["2x3"]["kernels"], np.float32)
+    assert np.abs(gyro_psf_grid(cam, log, (2, 3)).kernels.ravel() - want).max() < 1e-6
+    case = golden["cases"][0]
+    k = np.asarray(case["kernel"], np.float32).reshape(case["kernel_shape"])
+    again = maker.run_case(case["name"], "stand-in", np.asarray(case["image"], np.uint8).reshape(
+        case["height"], case["width"], 3), k, linear=True, sigma=None)
+    assert np.abs(np.asarray(again["output"]) - np.asarray(case["output"])).max() <= 1

@@ -7,7 +7,7 @@
  *
  * Working memory (edb_pipe_work_bytes), all in the caller's buffer:
  *   (3 + linear) float planes of 3 x h x w (image, linear image, data-step output, prior output)
- *   + edb_deconv_bytes(h, w, 3, kh, kw, hqs): one spectrum, the OTF, conj(K) F(y) per channel
+ *   + edb_deconv_bytes(h, w, 3, kh, kw, hqs && !psf_grid): one spectrum, the OTF, conj(K) F(y) per channel
  *     (HQS only), one real extended plane, the FFT plan.
  */
 #include "edb_fft_internal.h"
@@ -23,7 +23,7 @@ static edb_status check_config(const edb_pipe_config *c)
     if (c->mode != EDB_MODE_WIENER && c->mode != EDB_MODE_HQS) return EDB_ERR_ARG;
     if (c->iterations < 1 || c->iterations > 16) return EDB_ERR_ARG;
     if (c->taper < EDB_TAPER_MEAN || c->taper > EDB_TAPER_BLUR) return EDB_ERR_ARG;
-    if (c->linear != 0 && c->linear != 1) return EDB_ERR_ARG;
+    if ((c->linear != 0 && c->linear != 1) || (c->psf_grid != 0 && c->psf_grid != 1)) return EDB_ERR_ARG;
     if (c->kernel_max < 1 || c->kernel_max > 1023) return EDB_ERR_ARG;
     if (!(c->prior_scale > 0 && c->prior_scale < 1e30) || !(c->hqs_sigma_start > 0 && c->hqs_sigma_start < 1e30) ||
         !(c->hqs_lambda > 0 && c->hqs_lambda < 1e30) || !(c->sigma_max > 0 && c->sigma_max < 1e30) ||
@@ -49,7 +49,7 @@ static edb_status sizes(const edb_pipe_config *cfg, int32_t h, int32_t w, int32_
         return EDB_OK;
     }
     *nplanes = 3 + cfg->linear;
-    return edb_deconv_bytes(h, w, 3, kh, kw, rounds_of(cfg) > 1, deconv);
+    return edb_deconv_bytes(h, w, 3, kh, kw, rounds_of(cfg) > 1 && !cfg->psf_grid, deconv);
 }
 
 edb_status edb_pipe_work_bytes(const edb_pipe_config *cfg, int32_t h, int32_t w, int32_t kh, int32_t kw,
@@ -162,7 +162,8 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
             } else {
                 nsr = edb_wiener_nsr(img, h, w, 3, s, cfg->prior_scale);
             }
-            st = edb_deconv_init(&dc, data, h, w, 3, kernel, kh, kw, cfg->taper, rounds > 1, mem, deconv);
+            st = edb_deconv_init(&dc, data, h, w, 3, kernel, kh, kw, cfg->taper, rounds > 1 && !cfg->psf_grid,
+                                 mem, deconv);
             if (st != EDB_OK) return st;
             if ((st = edb_deconv_wiener(dc, nsr, x)) != EDB_OK) return st;
         }
@@ -171,6 +172,11 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
         if (prior(user, x, h, w, s0, z)) return EDB_ERR_INFER;
         for (k = 1; k < rounds; k++) {
             double sk = geom(s0, s, k, rounds), rho = cfg->hqs_lambda * s * s / (sk * sk);
+            if (cfg->psf_grid) { /* prior passes only */
+                memcpy(x, z, n3 * sizeof(float));
+                if (prior(user, x, h, w, sk, z)) return EDB_ERR_INFER;
+                continue;
+            }
             if (linear) {
                 edb_srgb_to_linear(z, x, n3);
                 st = edb_deconv_solve(dc, x, rho, x);

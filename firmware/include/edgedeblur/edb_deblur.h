@@ -93,10 +93,13 @@ typedef struct {
     double sigma_max;         /* 15: largest noise level with blur */
     double denoise_sigma_max; /* 50: without blur (a 1 x 1 kernel) */
     int32_t kernel_max;      /* 75 */
-    int32_t linear;          /* 1 */
+    int32_t linear;           /* 1 */
+    /* 1: DeblurPipeline._restore_grid's loop (the gyro path, here with one PSF for the frame):
+     * the rounds after the first are prior passes of falling strength without a data step */
+    int32_t psf_grid;         /* 0 */
 } edb_pipe_config;
 
-#define EDB_PIPE_CONFIG_DEFAULT {EDB_MODE_HQS, 3, 30.0, 10.0, 0.05, EDB_TAPER_MEAN, 15.0, 50.0, 75, 1}
+#define EDB_PIPE_CONFIG_DEFAULT {EDB_MODE_HQS, 3, 30.0, 10.0, 0.05, EDB_TAPER_MEAN, 15.0, 50.0, 75, 1, 0}
 
 /* The learned prior: restore a 3-plane h x w float image in [0, 1] at noise level `sigma`
  * (0-255 scale) into `out` (3 planes). This is where the engine runs (feed RGB + the constant
