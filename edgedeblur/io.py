@@ -82,7 +82,7 @@ def read_image(path: str | Path) -> np.ndarray:
                 im.format in ("PNG", "TIFF") and im.info.get("bitdepth", 8) == 16
             )
             if mode in ("RGB", "L") and not bits16:
-                pixels = np.asarray(im)
+                pixels = _pil_to_array(im)
             elif mode in ("P", "PA", "RGBA", "LA", "CMYK", "YCbCr", "1", "La", "RGBa"):
                 # palette, alpha and exotic modes: expand to what they look like, drop alpha
                 keep_grey = mode in ("LA", "La", "1") or (
@@ -122,6 +122,21 @@ def read_image(path: str | Path) -> np.ndarray:
     if pixels.ndim == 2 or pixels.shape[2] == 3:
         return np.ascontiguousarray(pixels)
     raise ImageReadError("unexpected channel count", path=path, given=pixels.shape)
+
+
+_STRIP_ROWS = 256
+
+
+def _pil_to_array(im) -> np.ndarray:  # noqa: ANN001 - a loaded 8-bit RGB or L PIL image
+    """``np.asarray(im)`` without its two full-size temporaries (``tobytes`` and the copy): a
+    large image is copied into one array in strips of rows (the same pixels)."""
+    w, h = im.size
+    if w * h <= 1 << 22:
+        return np.asarray(im)
+    out = np.empty((h, w, 3) if im.mode == "RGB" else (h, w), dtype=np.uint8)
+    for y in range(0, h, _STRIP_ROWS):
+        out[y:y + _STRIP_ROWS] = np.asarray(im.crop((0, y, w, min(h, y + _STRIP_ROWS))))
+    return out
 
 
 def _palette_is_grey(im) -> bool:  # noqa: ANN001

@@ -86,3 +86,16 @@ def test_png_bit_depth_skips_the_second_decode_only_for_8_bit(tmp_path: Path) ->
     assert _png_bit_depth(rgb8) == 8 and _png_bit_depth(rgb16) == 16
     assert read_image(rgb16).dtype == np.uint16 and int(read_image(rgb16).max()) == 40000
     assert _png_bit_depth(write_image(tmp_path / "c.tif", np.zeros((4, 4, 3), np.uint8))) is None
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_large_images_are_read_in_strips_with_the_same_pixels(tmp_path: Path, mode: str) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    shape = (2100, 2050, 3) if mode == "RGB" else (2100, 2050)
+    pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.png", compress_level=0)
+    got = read_image(tmp_path / "big.png")
+    assert got.flags.writeable and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, pixels)
