@@ -81,8 +81,8 @@ def _quantize_weights(w: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]
     return q.reshape(-1), scales
 
 
-def _input_peaks(job: ExportJob, param: Path, weights: Path, blobs: list[str]) -> dict[str, float]:
-    """Largest |x| reaching each blob over the calibration patches, through the fp32 ncnn net."""
+def open_net(param: Path, weights: Path):  # noqa: ANN201 - an ncnn.Net
+    """An fp32-arithmetic CPU ``ncnn.Net`` (no fp16/bf16 storage), as the runtime backend loads it."""
     ncnn = require("ncnn", "ncnn", "ncnn INT8 calibration")
     net = ncnn.Net()
     net.opt.use_vulkan_compute = False
@@ -90,17 +90,32 @@ def _input_peaks(job: ExportJob, param: Path, weights: Path, blobs: list[str]) -
     net.opt.use_bf16_storage = False
     net.opt.num_threads = 2
     if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
-        raise ExportError("ncnn could not load the fp32 model for calibration", path=param)
+        raise ExportError("ncnn could not load the model", path=param)
+    return net
+
+
+def run_net(net, x: np.ndarray, blobs: list[str]) -> list[np.ndarray]:  # noqa: ANN001
+    """The named blobs of one run on a 1 x C x H x W input."""
+    ncnn = require("ncnn", "ncnn", "ncnn INT8 calibration")
+    ex = net.create_extractor()
+    ex.set_light_mode(False)  # keep every blob of this run, so each is computed once
+    ex.input(INPUT, ncnn.Mat(np.ascontiguousarray(x[0])))
+    outs = []
+    for blob in blobs:
+        ret, mat = ex.extract(blob)
+        if ret != 0:
+            raise ExportError(f"ncnn could not compute blob {blob!r}")
+        outs.append(np.array(mat, dtype=np.float32, copy=True))
+    return outs
+
+
+def _input_peaks(job: ExportJob, param: Path, weights: Path, blobs: list[str]) -> dict[str, float]:
+    """Largest |x| reaching each blob over the calibration patches, through the fp32 ncnn net."""
+    net = open_net(param, weights)
     peaks = dict.fromkeys(blobs, 0.0)
     for x in job.calib.calib_batches("NCHW"):
-        ex = net.create_extractor()
-        ex.set_light_mode(False)  # keep every blob of this run, so each is computed once
-        ex.input(INPUT, ncnn.Mat(np.ascontiguousarray(x[0])))
-        for blob in blobs:
-            ret, mat = ex.extract(blob)
-            if ret != 0:
-                raise ExportError(f"ncnn could not compute blob {blob!r} during calibration", path=param)
-            peaks[blob] = max(peaks[blob], float(np.abs(np.asarray(mat)).max()))
+        for blob, value in zip(blobs, run_net(net, x, blobs), strict=True):
+            peaks[blob] = max(peaks[blob], float(np.abs(value).max()))
     return peaks
 
 
@@ -120,6 +135,37 @@ def _check_known(layers: list[dict], param: Path) -> None:
                               hint="export ncnn-fp32/ncnn-fp16, or another INT8 target")
 
 
+def _layer_parts(layers: list[dict], weights: Path, peaks: dict[str, float]) -> dict[str, tuple[bytes, bytes]]:
+    """Per convolution: (its fp32 bytes as pnnx wrote them, its int8 bytes with scales)."""
+    src = _Bin(weights.read_bytes(), weights)
+    parts = {}
+    for layer in layers:
+        if layer["type"] not in QUANTIZED:
+            continue
+        p = layer["params"]
+        num_output, size, bias = int(p.get("0", "0")), int(p.get("6", "0")), int(p.get("5", "0"))
+        start = src.pos
+        w = src.tagged(size)
+        b = src.raw(num_output).astype("<f4").tobytes() if bias else b""
+        fp32 = src.data[start:src.pos]
+        q, w_scales = _quantize_weights(w, num_output if layer["type"] == "Convolution" else int(p.get("7", "1")))
+        peak = peaks[layer["bottoms"][0]]
+        in_scale = np.float32(127.0 / peak if peak > 0 else 1.0)
+        parts[layer["name"]] = (fp32, _tagged_int8(q) + b + w_scales.astype("<f4").tobytes()
+                                + in_scale.astype("<f4").tobytes())
+    if src.pos != len(src.data):
+        raise ExportError("ncnn .bin has more data than the graph reads (unknown layout)", path=weights)
+    return parts
+
+
+def _write(layers: list[dict], parts: dict, keep_float: set[str], param: Path, dst: Path) -> None:
+    """The .param/.bin pair with every convolution INT8 except ``keep_float``."""
+    terms = {c["name"]: QUANTIZED[c["type"]] for c in layers if c["name"] in parts and c["name"] not in keep_float}
+    _write_param(param, dst, terms)
+    body = b"".join(parts[c["name"]][0 if c["name"] in keep_float else 1] for c in layers if c["name"] in parts)
+    dst.with_suffix(".bin").write_bytes(body)
+
+
 def quantize_ncnn(job: ExportJob) -> ExportResult:
     """INT8 ncnn files from the fp32 pnnx output and the calibration patches."""
     param, weights = convert_pnnx(job, fp16=False)
@@ -129,32 +175,24 @@ def quantize_ncnn(job: ExportJob) -> ExportResult:
     if not convs:
         raise ExportError("the ncnn graph has no convolution to quantize", path=param)
     peaks = _input_peaks(job, param, weights, sorted({c["bottoms"][0] for c in convs}))
-    src = _Bin(weights.read_bytes(), weights)
-    out = bytearray()
-    for layer in layers:
-        if layer["type"] not in QUANTIZED:
-            continue
-        p = layer["params"]
-        num_output, size, bias = int(p.get("0", "0")), int(p.get("6", "0")), int(p.get("5", "0"))
-        w = src.tagged(size)
-        rows = num_output if layer["type"] == "Convolution" else int(p.get("7", "1"))
-        q, w_scales = _quantize_weights(w, rows)
-        out += _tagged_int8(q)
-        if bias:
-            out += src.raw(num_output).astype("<f4").tobytes()
-        peak = peaks[layer["bottoms"][0]]
-        out += w_scales.astype("<f4").tobytes() + np.float32(127.0 / peak if peak > 0 else 1.0).astype("<f4").tobytes()
-        p["8"] = QUANTIZED[layer["type"]]
-    if src.pos != len(src.data):
-        raise ExportError("ncnn .bin has more data than the graph reads (unknown layout)", path=weights)
-    _write_param(param, job.out_path, {c["name"]: c["params"]["8"] for c in convs})
-    dest = job.out_path.with_suffix(".bin")
-    dest.write_bytes(bytes(out))
-    quant = {"method": "edgedeblur ncnn INT8 writer: per-tensor symmetric int8 inputs (max |x| on the calibration "
-                       "patches), int8 weights per output channel (per group for depthwise), float bias",
-             "algorithm": job.calib_method, "layers_int8": len(convs),
-             "note": "ncnn2table/ncnn2int8 are not in the PyPI wheels; this writer follows ncnn's file format"}
-    return result(job, dest, "pnnx fp16=0 from torch.jit.trace, then edgedeblur's ncnn INT8 writer", quant)
+    parts = _layer_parts(layers, weights, peaks)
+    budget = job.options.get("max_drop_db")
+    control = bool(job.options.get("ncnn_accuracy_control", True)) and budget is not None
+    keep: list[str] = []
+    quant: dict = {"method": "edgedeblur ncnn INT8 writer: per-tensor symmetric int8 inputs (max |x| on the "
+                             "calibration patches), int8 weights per output channel (per group for depthwise), "
+                             "float bias",
+                   "algorithm": job.calib_method,
+                   "note": "ncnn2table/ncnn2int8 are not in the PyPI wheels; this writer follows ncnn's file format"}
+    if control:
+        from ._ncnn_control import keep_float
+
+        keep, record = keep_float(job, layers, parts, param, weights, 0.5 * float(budget), _write)
+        quant["accuracy_control"] = record
+    _write(layers, parts, set(keep), param, job.out_path)
+    quant["layers_int8"] = len(convs) - len(keep)
+    return result(job, job.out_path.with_suffix(".bin"),
+                  "pnnx fp16=0 from torch.jit.trace, then edgedeblur's ncnn INT8 writer", quant)
 
 
 def _write_param(src: Path, dst: Path, terms: dict[str, str]) -> None:
