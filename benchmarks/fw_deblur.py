@@ -67,7 +67,7 @@ class Deblur:
             "edb_fft_bytes": [I32, P], "edb_fft_init": [P, I32, P, SZ],
             "edb_rfft2_bytes": [I32, I32, P], "edb_rfft2_init": [P, I32, I32, P, SZ],
             "edb_pad_geometry": [I32, I32, I32, I32, P],
-            "edb_deconv_bytes": [I32, I32, I32, I32, I32, C.c_int, P],
+            "edb_deconv_bytes": [I32, I32, I32, I32, I32, C.c_int, C.c_int, P],
             "edb_deconv_init": [P, P, I32, I32, I32, P, I32, I32, C.c_int, C.c_int, P, SZ],
             "edb_deconv_wiener": [P, D, P], "edb_deconv_solve": [P, P, D, P],
             "edb_pipe_work_bytes": [P, I32, I32, I32, I32, P],
@@ -192,7 +192,8 @@ class DataStepC:
         self.shape = y.shape
         k = np.ascontiguousarray(kernel, dtype=np.float32)
         size = C.c_size_t()
-        fw._ok(fw.lib.edb_deconv_bytes(h, w, c, k.shape[0], k.shape[1], int(hqs), C.byref(size)), "deconv_bytes")
+        fw._ok(fw.lib.edb_deconv_bytes(h, w, c, k.shape[0], k.shape[1], TAPERS[taper], int(hqs), C.byref(size)),
+               "deconv_bytes")
         self.mem = fw._mem(size.value)
         self.ctx = C.c_void_p()
         fw._ok(fw.lib.edb_deconv_init(C.byref(self.ctx), self.y.ctypes.data, h, w, c, k.ctypes.data, k.shape[0],

@@ -171,13 +171,13 @@ static edb_status layout(edb_arena *a, edb_deconv **out, int32_t h, int32_t w, i
     return EDB_OK;
 }
 
-edb_status edb_deconv_bytes(int32_t h, int32_t w, int32_t c, int32_t kh, int32_t kw, int hqs, size_t *bytes)
+edb_status edb_deconv_bytes(int32_t h, int32_t w, int32_t c, int32_t kh, int32_t kw, int taper, int hqs,
+                            size_t *bytes)
 {
     edb_arena a = {NULL, 0, 0, 0};
     edb_status s;
     if (!bytes) return EDB_ERR_NULL;
-    /* the blur taper's extra planes are counted always, so one size serves every taper */
-    if ((s = layout(&a, NULL, h, w, c, kh, kw, EDB_TAPER_BLUR, hqs)) != EDB_OK) return s;
+    if ((s = layout(&a, NULL, h, w, c, kh, kw, taper, hqs ? 1 : 0)) != EDB_OK) return s;
     *bytes = a.used + 16;
     return EDB_OK;
 }
@@ -245,7 +245,7 @@ edb_status edb_deconv_init(edb_deconv **ctx, const float *y, int32_t h, int32_t 
     size_t need, bins, plane, hw, i;
     int32_t r, q, ch;
     if (!ctx || !y || !kernel || !mem) return EDB_ERR_NULL;
-    if ((s = edb_deconv_bytes(h, w, c, kh, kw, hqs, &need)) != EDB_OK) return s;
+    if ((s = edb_deconv_bytes(h, w, c, kh, kw, taper, hqs, &need)) != EDB_OK) return s;
     if (bytes < need) return EDB_ERR_BUFFER_SMALL;
     if ((uintptr_t)mem % 16u) return EDB_ERR_ARG;
     a.base = (uint8_t *)mem;

@@ -6,7 +6,7 @@
  * in linear light (data steps on the inverse sRGB curve, prior rounds in sRGB) or in sRGB.
  *
  * Working memory (edb_pipe_work_bytes), all in the caller's buffer:
- *   (3 + linear) float planes of 3 x h x w (image, linear image, data-step output, prior output)
+ *   3 float planes of 3 x h x w (image, turned linear in place; data-step output; prior output)
  *   + edb_deconv_bytes(h, w, 3, kh, kw, hqs && !psf_grid): one spectrum, the OTF, conj(K) F(y) per channel
  *     (HQS only), one real extended plane, the FFT plan.
  */
@@ -48,8 +48,8 @@ static edb_status sizes(const edb_pipe_config *cfg, int32_t h, int32_t w, int32_
         *nplanes = 2; /* no blur: image and prior output */
         return EDB_OK;
     }
-    *nplanes = 3 + cfg->linear;
-    return edb_deconv_bytes(h, w, 3, kh, kw, rounds_of(cfg) > 1 && !cfg->psf_grid, deconv);
+    *nplanes = 3; /* image (made linear in place), data-step output, prior output */
+    return edb_deconv_bytes(h, w, 3, kh, kw, cfg->taper, rounds_of(cfg) > 1 && !cfg->psf_grid, deconv);
 }
 
 edb_status edb_pipe_work_bytes(const edb_pipe_config *cfg, int32_t h, int32_t w, int32_t kh, int32_t kw,
@@ -129,10 +129,7 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
     z = (float *)edb_arena_take(&a, plane);
     blurred = (int64_t)kh * kw > 1;
     linear = cfg->linear;
-    if (blurred) {
-        x = (float *)edb_arena_take(&a, plane);
-        if (linear) lin = (float *)edb_arena_take(&a, plane);
-    }
+    if (blurred) x = (float *)edb_arena_take(&a, plane);
     if (a.overflow) return EDB_ERR_BUFFER_SMALL;
     for (r = 0; r < h; r++) /* io.to_float: v / 255 in float32, planar */
         for (q = 0; q < w; q++)
@@ -154,6 +151,7 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
             if (!mem) return EDB_ERR_BUFFER_SMALL;
             if (linear) {
                 double sl;
+                lin = img; /* the sRGB frame is not needed again */
                 edb_srgb_to_linear(img, lin, n3);
                 sl = edb_noise_sigma(lin, h, w, 3);
                 if (sl < MIN_SIGMA / 2) sl = MIN_SIGMA / 2;

@@ -66,7 +66,8 @@ void edb_linear_to_srgb(const float *in, float *out, size_t n); /* clips to [0, 
 /* A data-step context: the FFT plan, the kernel's OTF and (for HQS) conj(K) F(y) per channel
  * of one image, in caller memory. */
 typedef struct edb_deconv edb_deconv;
-edb_status edb_deconv_bytes(int32_t h, int32_t w, int32_t c, int32_t kh, int32_t kw, int hqs, size_t *bytes);
+edb_status edb_deconv_bytes(int32_t h, int32_t w, int32_t c, int32_t kh, int32_t kw, int taper, int hqs,
+                            size_t *bytes);
 /* Binds the image `y` (kept by pointer, must stay valid) and the kernel (copied into the OTF). */
 edb_status edb_deconv_init(edb_deconv **ctx, const float *y, int32_t h, int32_t w, int32_t c,
                            const float *kernel, int32_t kh, int32_t kw, int taper, int hqs,
