@@ -91,7 +91,8 @@ def test_write_read_round_trip_and_paths(tmp_path: Path) -> None:
     m = Manifest.read(model)  # the artifact path works too
     assert m.data == data and m.artifact_path == model
     assert m.input.layout == "NHWC" and m.input.channels == 3 and m.input.height == 256
-    assert m.input.quantized and m.input.zero_point == -128 and m.tile == (256, 32)
+    assert m.input.quantized and m.input.zero_point == -128 and m.tile == (256, 16)
+    assert m.field_overlap == 16 and m.receptive_field["radius"] == 114  # the documented example
     m.verify_files()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model.name, path.name])
     assert not list(tmp_path.glob(".*"))  # no temp file left behind
