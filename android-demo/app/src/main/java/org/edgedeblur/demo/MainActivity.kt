@@ -1,6 +1,9 @@
 package org.edgedeblur.demo
 
+import android.Manifest
+import android.content.pm.PackageManager
 import android.graphics.Bitmap
+import android.graphics.Matrix
 import android.net.Uri
 import android.os.Bundle
 import android.widget.ArrayAdapter
@@ -16,9 +19,12 @@ import androidx.lifecycle.lifecycleScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.edgedeblur.core.DeblurPipeline
+import org.edgedeblur.core.GyroPsf
 import org.edgedeblur.core.ModelManifest
 import org.edgedeblur.core.Pixels
 import org.edgedeblur.core.PixelSource
+import org.edgedeblur.core.TiledPrior
 import org.edgedeblur.core.TiledRestorer
 import java.io.File
 
@@ -39,6 +45,9 @@ class MainActivity : AppCompatActivity() {
 
     private val pick = registerForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
         if (uri != null) loadPhoto(uri, uri.lastPathSegment ?: "photo")
+    }
+    private val cameraPermission = registerForActivityResult(ActivityResultContracts.RequestPermission()) { ok ->
+        if (ok) deblurWithGyro() else status.text = getString(R.string.error, "camera permission refused")
     }
     private val takePicture = registerForActivityResult(ActivityResultContracts.TakePicture()) { ok ->
         val uri = cameraUri
@@ -69,6 +78,10 @@ class MainActivity : AppCompatActivity() {
         findViewById<Button>(R.id.camera).setOnClickListener { launchCamera() }
         findViewById<Button>(R.id.restore).setOnClickListener { restore() }
         saveButton.setOnClickListener { save() }
+        findViewById<Button>(R.id.gyro).setOnClickListener {
+            if (checkSelfPermission(Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED) deblurWithGyro()
+            else cameraPermission.launch(Manifest.permission.CAMERA)
+        }
         saveButton.isEnabled = false
     }
 
@@ -144,6 +157,62 @@ class MainActivity : AppCompatActivity() {
             val text = getString(R.string.done, w, h, model.active.label, sorted.size, medianMs, totalMs) +
                 (model.fallback?.let { "\n" + getString(R.string.fallback, it) } ?: "")
             return Report(restored, text)
+        }
+    }
+
+    /**
+     * "Deblur with gyro": capture a still while logging the gyroscope (GyroCapture), make its PSF
+     * from the log and the capture result (GyroPsf), and run the manifest's deblur pipeline with the
+     * bundled prior (an `edge-export deblur` tflite artifact: RGB + noise map in) through the core.
+     */
+    private fun deblurWithGyro() {
+        val m = manifest ?: return toast(getString(R.string.no_model, "see README"))
+        if (!m.noiseMap || m.pipeline == null) return toast(getString(R.string.need_prior))
+        val wanted = Accelerator.entries[accelerator.selectedItemPosition]
+        status.text = getString(R.string.gyro_capturing)
+        lifecycleScope.launch {
+            try {
+                val shot = GyroCapture(this@MainActivity).capture()
+                status.text = getString(R.string.working)
+                val (before, report) = withContext(Dispatchers.Default) { runGyro(m, shot, wanted) }
+                source = before
+                sourceName = "gyro"
+                compare.before = before
+                result = report.bitmap
+                compare.after = report.bitmap
+                saveButton.isEnabled = true
+                status.text = report.text
+            } catch (e: Exception) {
+                status.text = getString(R.string.error, e.message ?: e.javaClass.simpleName)
+            }
+        }
+    }
+
+    private fun runGyro(m: ModelManifest, shot: GyroCapture.Shot, wanted: Accelerator): Pair<Bitmap, Report> {
+        val w = shot.width
+        val h = shot.height
+        val t0 = System.nanoTime()
+        val grid = GyroPsf.psfGrid(shot.camera, shot.log, 1, 1, 0) // the frame's PSF (the core's data step is one PSF)
+        val psfMs = (System.nanoTime() - t0) / 1e6
+        val cfg = DeblurPipeline.Config.fromMap(m.pipeline).apply { psfGrid = true } // the runtime's gyro loop
+        val rgb = ByteArray(3 * w * h)
+        for (i in 0 until w * h) {
+            for (c in 0 until 3) rgb[3 * i + c] = Pixels.channel(shot.argb[i], c).toByte()
+        }
+        val threads = Runtime.getRuntime().availableProcessors().coerceIn(1, 4)
+        LiteRtTileModel.open(this, m, wanted, threads).use { model ->
+            val pipe = DeblurPipeline(TiledPrior(model, m.tileSize, m.tileOverlap), cfg)
+            val t1 = System.nanoTime()
+            val out = pipe.restore(rgb, h, w, grid.kernels[0][0], grid.size, grid.size, -1.0)
+            val totalMs = (System.nanoTime() - t1) / 1e6
+            val upright = Matrix().apply { postRotate(shot.sensorOrientation.toFloat()) }
+            fun bitmap(argb: IntArray): Bitmap = Bitmap.createBitmap(argb, w, h, Bitmap.Config.ARGB_8888).let {
+                Bitmap.createBitmap(it, 0, 0, w, h, upright, false)
+            }
+            val text = getString(R.string.gyro_done, w, h, shot.log.t.size, shot.gyroHz, grid.size, grid.size, psfMs,
+                pipe.lastSigma, pipe.lastDataNanos / 1e6, pipe.lastPriorNanos / 1e6, totalMs, model.active.label) +
+                (model.fallback?.let { "\n" + getString(R.string.fallback, it) } ?: "")
+            return Pair(bitmap(shot.argb), Report(bitmap(Pixels.toArgb(out, w, h, 3)), text))
         }
     }
 

@@ -26,6 +26,22 @@ public final class GyroPsf {
     /** The back camera's sensor image when SENSOR_ORIENTATION is 90 (ANDROID_BACK_CAMERA_SENSOR_90). */
     public static final double[][] ANDROID_BACK_CAMERA_SENSOR_90 = {{0, -1, 0}, {-1, 0, 0}, {0, 0, -1}};
 
+    /**
+     * gyro_to_camera of the back camera's sensor image (as read out, top-to-bottom) for its
+     * SENSOR_ORIENTATION (the clockwise turn that makes it upright): 0 is ANDROID_BACK_CAMERA,
+     * 90 ANDROID_BACK_CAMERA_SENSOR_90.
+     */
+    public static double[][] backCameraSensor(int sensorOrientation) {
+        switch (Math.floorMod(sensorOrientation, 360)) {
+            case 0: return ANDROID_BACK_CAMERA;
+            case 90: return ANDROID_BACK_CAMERA_SENSOR_90;
+            case 180: return new double[][] {{-1, 0, 0}, {0, 1, 0}, {0, 0, -1}};
+            case 270: return new double[][] {{0, 1, 0}, {1, 0, 0}, {0, 0, -1}};
+            default: throw new IllegalArgumentException("SENSOR_ORIENTATION must be 0, 90, 180 or 270, given "
+                    + sensorOrientation);
+        }
+    }
+
     public static final int TOP_TO_BOTTOM = 0, BOTTOM_TO_TOP = 1, LEFT_TO_RIGHT = 2, RIGHT_TO_LEFT = 3;
 
     private GyroPsf() {
@@ -143,6 +159,11 @@ public final class GyroPsf {
 
             public synchronized int size() {
                 return n;
+            }
+
+            /** The last sample's timestamp (ns), or Long.MIN_VALUE before the first. */
+            public synchronized long lastNs() {
+                return n == 0 ? Long.MIN_VALUE : ns[n - 1];
             }
 
             /** Keep only samples from {@code fromNs} on (a ring of the last seconds while previewing). */

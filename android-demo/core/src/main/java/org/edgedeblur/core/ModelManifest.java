@@ -25,6 +25,10 @@ public final class ModelManifest {
     /** Tile size; 0 when the manifest has {@code "tile": null} (dynamic models). */
     public final int tileSize;
     public final int tileOverlap;
+    /** A deblur prior: the input is RGB + the noise map (io.conditioning.noise_map), else false. */
+    public final boolean noiseMap;
+    /** The deblur pipeline's settings (the manifest's "pipeline" section), or null. */
+    public final Map<String, Object> pipeline;
 
     private ModelManifest(Map<String, Object> root) {
         schemaVersion = (int) num(root, "schema_version");
@@ -45,8 +49,11 @@ public final class ModelManifest {
         modelName = str(model, "name");
         task = str(model, "task");
         Map<String, Object> io = obj(root, "io");
-        input = new TensorSpec("io.input", obj(io, "input"));
-        output = new TensorSpec("io.output", obj(io, "output"));
+        noiseMap = io.get("conditioning") != null
+                && asObj("io.conditioning", io.get("conditioning")).get("noise_map") != null;
+        input = new TensorSpec("io.input", obj(io, "input"), noiseMap);
+        output = new TensorSpec("io.output", obj(io, "output"), false);
+        pipeline = root.get("pipeline") == null ? null : asObj("pipeline", root.get("pipeline"));
         dynamicHw = bool(io, "dynamic_hw");
         padMultiple = (int) num(io, "pad_multiple");
         Object tile = io.get("tile");
@@ -67,7 +74,7 @@ public final class ModelManifest {
     }
 
     private void checkRules() {
-        if (input.channels != output.channels) {
+        if (input.channels != output.channels + (noiseMap ? 1 : 0)) {
             throw new ManifestException("io: input has " + input.channels + " channels but output has "
                     + output.channels);
         }
@@ -112,7 +119,7 @@ public final class ModelManifest {
         public final int width;
         public final int channels;
 
-        TensorSpec(String where, Map<String, Object> d) {
+        TensorSpec(String where, Map<String, Object> d, boolean noiseMap) {
             name = str(d, "name");
             List<Object> s = list(d, "shape", where);
             if (s.size() != 4) {
@@ -135,7 +142,7 @@ public final class ModelManifest {
             height = shape[layout.indexOf('H')];
             width = shape[layout.indexOf('W')];
             channels = shape[layout.indexOf('C')];
-            if (channels != (colour.equals("RGB") ? 3 : 1)) {
+            if (channels != (colour.equals("RGB") ? 3 : 1) + (noiseMap ? 1 : 0)) {
                 throw new ManifestException(where + ": colour " + colour + " needs " + (colour.equals("RGB") ? 3 : 1)
                         + " channels, shape has " + channels);
             }

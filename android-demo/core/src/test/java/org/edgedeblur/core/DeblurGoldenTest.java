@@ -202,4 +202,16 @@ public class DeblurGoldenTest {
             assertTrue(key + " SensorEvent kernels differ by " + sensor, sensor < 1e-3);
         }
     }
+
+    @Test
+    public void sensorOrientationsGiveRotations() {
+        assertArrayEquals(GyroPsf.ANDROID_BACK_CAMERA[1], GyroPsf.backCameraSensor(0)[1], 0.0);
+        assertArrayEquals(new double[] {0, -1, 0}, GyroPsf.backCameraSensor(90)[0], 0.0);
+        for (int deg : new int[] {0, 90, 180, 270}) { // proper rotations: orthonormal, determinant +1
+            double[][] m = GyroPsf.backCameraSensor(deg);
+            double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                    + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+            assertEquals("det at " + deg, 1.0, det, 0.0);
+        }
+    }
 }
