@@ -143,6 +143,25 @@ def test_hqs_schedule_falls_to_the_noise_level() -> None:
     assert all(a >= b for a, b in zip(prior.sigmas, prior.sigmas[1:], strict=False))
 
 
+def test_blind_refinement_restores_latents_with_refine_rounds(monkeypatch) -> None:  # noqa: ANN001
+    """The first restoration and the result get every round; the latents in between get
+    ``refine_rounds`` (one prior pass per refinement instead of three)."""
+    from edgedeblur.runtime import kernel_estimate
+    from edgedeblur.runtime.pipeline import PSFInfo
+
+    prior = _ClassicalPrior()
+    pipe = DeblurPipeline(prior, PipelineConfig(iterations=3, refine_passes=3, refine_rounds=1, linear=False))
+    x, k = _scene(), _shake()
+    monkeypatch.setattr(pipe, "_kernel", lambda image, kernel: PSFInfo("estimated", k, 0.5))
+    monkeypatch.setattr(kernel_estimate, "refine_kernel", lambda y, out, k0, sigma=None: k0)
+    pipe.restore(_blur(x, k), sigma=2.0)
+    # 3 (first) + 1 + 1 (latents) + 3 (result) + 1 (the fit check's denoised photo)
+    assert len(prior.sigmas) == 9
+    assert pipe.last_psf.note.startswith("refined 3x")
+    with pytest.raises(InvalidInputError, match="refine_rounds"):
+        PipelineConfig(refine_rounds=0)
+
+
 def test_config_round_trips_through_its_manifest_form() -> None:
     cfg = PipelineConfig(mode="hqs", iterations=3, prior_scale=20.0)
     assert PipelineConfig.from_dict(cfg.to_dict()) == cfg
