@@ -39,7 +39,12 @@ export function readManifest(m) {
   const io = m.io || {};
   const input = tensorSpec('io.input', io.input);
   const output = tensorSpec('io.output', io.output);
-  if (input.channels !== output.channels) throw new ManifestError('io: input and output channel counts differ');
+  // a deblur prior takes RGB + a noise-level map (io.conditioning.noise_map) and returns RGB
+  const noiseMap = !!(io.conditioning && io.conditioning.noise_map);
+  if (input.channels !== output.channels + (noiseMap ? 1 : 0)) {
+    throw new ManifestError(`io: input has ${input.channels} channels, output ${output.channels}` +
+      (noiseMap ? ' (a noise-map prior needs RGB + 1 in, RGB out)' : ' (they must match without io.conditioning)'));
+  }
   const tile = io.tile ? io.tile.size : 512;
   const overlap = io.tile ? io.tile.overlap : 32;
   checkTile(tile, overlap);
@@ -47,6 +52,7 @@ export function readManifest(m) {
     file: art.file, bytes: art.bytes, sha256: art.sha256, precision: art.precision,
     name: (m.model || {}).name, task: (m.model || {}).task,
     input, output, dynamic: io.dynamic_hw === true, padMultiple: io.pad_multiple, tile, overlap,
+    noiseMap, pipeline: m.pipeline || null,
   };
 }
 
