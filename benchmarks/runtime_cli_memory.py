@@ -89,7 +89,8 @@ def _row(label: str, what: str, manifest: Path | None, peak: float, seconds: flo
             "megapixels": round(H * W / 1e6, 1), "ok": peak <= GIB}
 
 
-def _table(rows: list[dict], machine: str) -> str:
+def _table(result: dict) -> str:
+    rows, machine = result["rows"], result["machine"]
     lines = [
         "# Peak RSS of `edge-deblur` on a 50-megapixel photo",
         "",
@@ -105,6 +106,7 @@ def _table(rows: list[dict], machine: str) -> str:
         load = " / ".join(f"{v:.1f}" for v in r["load_1min"])
         lines.append(f"| {r['label']} | {r['what']} | {r['backend'] or '-'} | {r['precision'] or '-'} | "
                      f"{r['peak_rss_mib']:.0f} | {'yes' if r['ok'] else 'no'} | {r['seconds']:.0f} | {load} |")
+    lines += [""] + [f"- `{label}`: {note}" for label, note in sorted(result.get("notes", {}).items())]
     return "\n".join(lines) + "\n"
 
 
@@ -117,12 +119,21 @@ def main() -> int:
     p.add_argument("--source", type=Path, help="run edge-deblur from the package copy in this folder")
     p.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS for the children")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--note", help="what this label's rows ran (shown under the table)")
+    p.add_argument("--table-only", action="store_true", help="rewrite the table (and --note) from the JSON")
     p.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = p.parse_args()
     sys.path.insert(0, str(REPO))
     from edgedeblur._machine import machine_summary
     from edgedeblur.io import atomic_write
 
+    old = json.loads(args.output.read_text(encoding="utf-8")) if args.output.exists() else {"rows": []}
+    notes = {**old.get("notes", {}), **({args.label: args.note} if args.note else {})}
+    if args.table_only:
+        result = {**old, "notes": notes}
+        atomic_write(args.output, json.dumps(result, indent=1) + "\n")
+        atomic_write(args.output.with_suffix(".md"), _table(result))
+        return 0
     args.work.mkdir(parents=True, exist_ok=True)
     photo = _photo(args.work, args.data)
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
@@ -143,11 +154,11 @@ def main() -> int:
         what = f"edge-deblur -m {manifest.name}"
         rows.append(_row(args.label, what, manifest, peak, sec, [before, _load_average()]))
         print(f"{what}: {peak:.0f} MiB, {sec:.0f} s", flush=True)
-    old = json.loads(args.output.read_text(encoding="utf-8")) if args.output.exists() else {"rows": []}
     kept = [r for r in old["rows"] if r["label"] != args.label]
-    result = {"machine": machine_summary(), "photo": {"width": W, "height": H}, "rows": kept + rows}
+    result = {"machine": machine_summary(), "photo": {"width": W, "height": H}, "notes": notes,
+              "rows": kept + rows}
     atomic_write(args.output, json.dumps(result, indent=1) + "\n")
-    atomic_write(args.output.with_suffix(".md"), _table(result["rows"], result["machine"]))
+    atomic_write(args.output.with_suffix(".md"), _table(result))
     return 0 if all(r["ok"] for r in rows if r["backend"]) else 1
 
 

@@ -19,7 +19,10 @@ pytest.importorskip("onnxruntime")
 def arts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("stream")
     return {"dyn": build_onnx(d, "dyn", tile=(32, 8)),
-            "fixed": build_onnx(d, "fixed", layout="NHWC", size=32)}
+            "fixed": build_onnx(d, "fixed", layout="NHWC", size=32),
+            "int8": build_onnx(d, "int8", qdtype="int8", scale=1 / 250, zero_point=-125),
+            "uint8_fixed": build_onnx(d, "uint8_fixed", layout="NHWC", size=32, qdtype="uint8",
+                                      scale=1 / 255, zero_point=0)}
 
 
 def _float_path(manifest: Path, pixels: np.ndarray, **options: object) -> np.ndarray:
@@ -28,7 +31,7 @@ def _float_path(manifest: Path, pixels: np.ndarray, **options: object) -> np.nda
         return from_float(runner.restore(to_float(pixels)), pixels.dtype)
 
 
-@pytest.mark.parametrize("kind", ["dyn", "fixed"])
+@pytest.mark.parametrize("kind", ["dyn", "fixed", "int8", "uint8_fixed"])
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 @pytest.mark.parametrize("tiled", [False, True])
 def test_cli_output_is_bit_identical_to_the_float_path(arts: dict, tmp_path: Path, kind: str,
@@ -99,3 +102,19 @@ def test_large_images_are_read_in_strips_with_the_same_pixels(tmp_path: Path, mo
     got = read_image(tmp_path / "big.png")
     assert got.flags.writeable and got.flags.c_contiguous
     np.testing.assert_array_equal(got, pixels)
+
+
+@pytest.mark.parametrize("kind", ["dyn", "fixed", "int8", "uint8_fixed"])
+@pytest.mark.parametrize("shape", [(45, 70), (45, 70, 3), (9, 5, 3)])
+def test_lookup_tables_give_the_float_paths_bytes(arts: dict, kind: str, shape: tuple) -> None:
+    """uint8/uint16 in: one table lookup to the model tensor and one from an integer output,
+    bit-identical to converting the image to float first."""
+    rng = np.random.default_rng(4)
+    for dtype, top in ((np.uint8, 255), (np.uint16, 65535)):
+        pixels = rng.integers(0, top + 1, shape).astype(dtype)
+        with load(arts[kind], threads=1, max_pixels=600) as runner:
+            got = runner.restore(pixels)
+            want = from_float(runner.restore(to_float(pixels)), dtype)
+            assert runner.input_lut(dtype) is not None and runner.input_lut(np.float32) is None
+        assert got.dtype == dtype and got.shape == pixels.shape
+        np.testing.assert_array_equal(got, want)

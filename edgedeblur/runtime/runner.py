@@ -11,6 +11,7 @@ undo all of it on the way out. The runner is also a *method* (``name``, ``needs_
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,7 @@ class Runner:
         self.name = f"{manifest.name}@{backend.info.name}"
         # a deblur prior: RGB plus a constant noise-level map in, RGB out (runtime.pipeline)
         self.conditioned = self.input.channels == 4
+        self._luts: dict[str, np.ndarray] = {}  # input/output lookup tables, made on first use
 
     # --- reported facts -------------------------------------------------------------------
     @property
@@ -216,12 +218,48 @@ class Runner:
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """float32 B x H x W x C in [0, 1] -> restored, same shape (one backend call per batch)."""
-        return self.from_model(self.backend.run(self.to_model(batch)))
+        return self._from_model_lut(self.backend.run(self.to_model(batch)))
 
-    def _infer_batched(self, tiles: np.ndarray) -> np.ndarray:
-        if self.input.batch == 1 and len(tiles) > 1:
-            return np.concatenate([self.infer(t[None]) for t in tiles])
-        return self.infer(tiles)
+    def input_lut(self, dtype: np.dtype) -> np.ndarray | None:
+        """uint8/uint16 pixel value -> model input value, made by :meth:`to_model` itself on
+        every level, so the lookup is bit-identical to converting to float and quantizing, in one
+        pass instead of six; None for other dtypes."""
+        dtype = np.dtype(dtype)
+        if dtype not in (np.uint8, np.uint16):
+            return None
+        lut = self._luts.get(dtype.str)
+        if lut is None:
+            levels = to_float(np.arange(np.iinfo(dtype).max + 1, dtype=dtype))
+            lut = self._luts[dtype.str] = self.to_model(levels.reshape(1, 1, -1, 1)).reshape(-1)
+        return lut
+
+    def infer_pixels(self, batch: np.ndarray, lut: np.ndarray) -> np.ndarray:
+        """uint8/uint16 B x H x W x C -> restored float32 (as :meth:`infer` of the float batch):
+        the lookup writes the model tensor in its layout directly (one gather)."""
+        x = batch.transpose(0, 3, 1, 2) if self.input.layout == "NCHW" else batch
+        return self._from_model_lut(self.backend.run(lut[x]))
+
+    def _from_model_lut(self, y: np.ndarray) -> np.ndarray:
+        """:meth:`from_model`; an int8/uint8 output is dequantized by a 256-entry table made by
+        ``from_model`` itself (bit-identical, one pass instead of three)."""
+        spec = self.output
+        if not spec.quantized or y.dtype != np.dtype(spec.dtype):
+            return self.from_model(y)
+        lut = self._luts.get("out")
+        if lut is None:
+            q = np.arange(256, dtype=np.uint8).view(spec.dtype)
+            q = q.reshape(1, 1, 1, 256) if spec.layout == "NCHW" else q.reshape(1, 1, 256, 1)
+            lut = self._luts["out"] = np.ascontiguousarray(self.from_model(q).reshape(-1))
+        f = lut[y.view(np.uint8)]
+        return f.transpose(0, 2, 3, 1) if spec.layout == "NCHW" else f
+
+    def _batched(self, infer: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+        """``infer`` one tile at a time when the model's batch dimension is fixed at 1."""
+        def run(tiles: np.ndarray) -> np.ndarray:
+            if self.input.batch == 1 and len(tiles) > 1:
+                return np.concatenate([infer(t[None]) for t in tiles])
+            return infer(tiles)
+        return run
 
     # --- the method -----------------------------------------------------------------------
     def restore(self, image: np.ndarray, *, kernel: np.ndarray | None = None,
@@ -280,8 +318,12 @@ class Runner:
         ph = max(self.tile, h) if use_tiles else -(-h // m) * m
         pw = max(self.tile, w) if use_tiles else -(-w // m) * m
         src = _reflect_pad(image, ph, pw)
+        lut = None if replicate else self.input_lut(image.dtype)
+        infer = self.infer if lut is None else (lambda batch: self.infer_pixels(batch, lut))
 
         def prepare(crop: np.ndarray) -> np.ndarray:
+            if lut is not None:  # integer pixels go to the model through the lookup table
+                return crop
             f = to_float(crop)
             return np.repeat(f, 3, axis=2) if replicate else f
 
@@ -292,10 +334,10 @@ class Runner:
 
         if not use_tiles or (ph, pw) == (self.tile, self.tile):
             # one tile: its normalised blend weight is 1 everywhere, so skip the blending
-            result = self.infer(prepare(src)[None])[0]
+            result = infer(prepare(src)[None])[0]
             return finish(result)[:h, :w]
         out = np.empty((ph, pw, out_c), dtype=image.dtype)
-        run_tiled(src, self._infer_batched, out, self.tile, self.overlap, batch=self.batch,
+        run_tiled(src, self._batched(infer), out, self.tile, self.overlap, batch=self.batch,
                   prepare=prepare, finish=finish)
         return out[:h, :w] if (ph, pw) != (h, w) else out
 
