@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -136,6 +137,8 @@ def server(prior_dir: Path):
                 return str(GOLDEN / Path(clean).name)
             if clean.startswith("/model/"):
                 return str(prior_dir / Path(clean).name)
+            if clean.startswith("/real/") and os.environ.get("EDGEDEBLUR_WEB_PRIOR_MANIFEST"):
+                return str(Path(os.environ["EDGEDEBLUR_WEB_PRIOR_MANIFEST"]).parent / Path(clean).name)
             return super().translate_path(path)
 
         def log_message(self, *args: object) -> None:
@@ -149,6 +152,13 @@ def server(prior_dir: Path):
     httpd.server_close()
 
 
+def _run_page(url: str, out: Path) -> dict:
+    proc = subprocess.run(["node", str(WEB / "tests" / "run_deblur.mjs"), url, str(out), str(CHROMIUM)],
+                          cwd=WEB, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"browser run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return json.loads(out.read_text())
+
+
 def test_browser_deblur_matches_python(server: str, prior_dir: Path, tmp_path: Path) -> None:
     from edgedeblur.io import from_float, to_float
     from edgedeblur.runtime import load
@@ -156,12 +166,8 @@ def test_browser_deblur_matches_python(server: str, prior_dir: Path, tmp_path: P
 
     case = "linear_hqs_estimated_sigma"
     manifest = prior_dir / "tiny_prior.onnx-fp32.manifest.json"
-    out = tmp_path / "result.json"
-    url = f"{server}/tests/deblur.html?manifest=/model/{manifest.name}&case={case}"
-    proc = subprocess.run(["node", str(WEB / "tests" / "run_deblur.mjs"), url, str(out), str(CHROMIUM)],
-                          cwd=WEB, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"browser run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    result = json.loads(out.read_text())
+    result = _run_page(f"{server}/tests/deblur.html?manifest=/model/{manifest.name}&case={case}",
+                       tmp_path / "result.json")
     _check_report(result["golden"])  # the stand-in golden runs, inside Chromium
     for c in result["golden"]["cases"]:
         print("chromium", c)
@@ -181,3 +187,22 @@ def test_browser_deblur_matches_python(server: str, prior_dir: Path, tmp_path: P
     assert result["onnx"]["priorCalls"] == 3
     assert blurred_diff > 10, "comparison too weak: the pipeline barely changes the photo"
     assert diff.max() <= 1, f"browser pipeline differs from the Python runtime by {diff.max()} LSB"
+
+
+@pytest.mark.slow
+def test_shipped_prior_in_browser_matches_golden(server: str, tmp_path: Path) -> None:
+    """The golden ``real_prior_linear_hqs`` case (the shipped mnv2unet_m_prior in PyTorch) with the
+    prior exported to ONNX (EDGEDEBLUR_WEB_PRIOR_MANIFEST=.../mnv2unet_m_prior.onnx-fp32.manifest.json,
+    from ``edge-export deblur -t onnx-fp32``) through onnxruntime-web in Chromium."""
+    manifest = os.environ.get("EDGEDEBLUR_WEB_PRIOR_MANIFEST")
+    if not manifest:
+        pytest.skip("set EDGEDEBLUR_WEB_PRIOR_MANIFEST to an edge-export deblur *.onnx-*.manifest.json")
+    case = "real_prior_linear_hqs"
+    result = _run_page(f"{server}/tests/deblur.html?manifest=/real/{Path(manifest).name}&case={case}",
+                       tmp_path / "result.json")
+    cs = next(c for c in json.loads((GOLDEN / "deblur.json").read_text())["cases"] if c["name"] == case)
+    got = np.asarray(result["onnx"]["rgb"], int)
+    diff = np.abs(got - np.asarray(cs["output"], int))
+    print(f"shipped prior (ONNX) in chromium vs golden (PyTorch): max {diff.max()} LSB, "
+          f"{(diff > 0).sum()} of {diff.size} values off, {result['onnx']['totalMs']:.0f} ms")
+    assert diff.max() <= 1

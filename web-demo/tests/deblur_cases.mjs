@@ -1,7 +1,7 @@
 // The deblur golden vectors (tests/golden/deblur.json, benchmarks/make_deblur_golden.py) run
 // through web-demo/deblur.js with the stand-in prior. No Node or DOM APIs: the same function
 // runs under Node (tests/deblur_golden_check.mjs) and in headless Chromium (tests/run_deblur.mjs).
-import { deblur, fromPipelineSection, standInPrior } from '../deblur.js';
+import { DataStep, deblur, fromPipelineSection, standInPrior } from '../deblur.js';
 import { Fft, RealFft2 } from '../fft.js';
 
 /** fft.js against a naive DFT (double) for every length class, and the 2-D real FFT round trip. */
@@ -78,4 +78,35 @@ export async function checkDeblurGolden(golden) {
   const fft = checkFft();
   if (!(fft.fftRelErr < 1e-5 && fft.rfft2RoundTrip < 1e-5)) failures.push('fft');
   return { fft, cases, failures };
+}
+
+/**
+ * Times the JS data step like benchmarks/android_deblur_speed.py's Java one: an RGB h x w frame,
+ * the 31 x 31 sine-stroke kernel; medians (ms) of setup (DataStep), Wiener and one HQS solve over
+ * `runs` calls after 2 warm-up calls, and the floats the data step holds.
+ */
+export function benchDataStep(h, w, runs = 7) {
+  const hw = h * w, y = new Float32Array(3 * hw);
+  let seed = 1;
+  const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  for (let c = 0; c < 3; c++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) y[c * hw + i * w + j] = Math.min(1, rand() * 0.2 + 0.2 + 0.5 * j / w);
+  const z = y.map((v) => Math.min(1, v + 0.01));
+  const k = new Float32Array(31 * 31);
+  for (let i = 0; i < 31; i++) k[(15 + Math.round(4 * Math.sin(i / 5))) * 31 + i] = 1 / 31;
+  const out = new Float32Array(3 * hw);
+  const times = { setup: [], wiener: [], hqs_solve: [] };
+  let step;
+  for (let r = -2; r < runs; r++) {
+    const t0 = performance.now();
+    step = new DataStep(y, h, w, 3, k, 31, 31, { taper: 'mean', hqs: true });
+    const t1 = performance.now();
+    step.wiener(1e-3, out);
+    const t2 = performance.now();
+    step.solve(z, 0.01, out);
+    const t3 = performance.now();
+    if (r >= 0) { times.setup.push(t1 - t0); times.wiener.push(t2 - t1); times.hqs_solve.push(t3 - t2); }
+  }
+  const med = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+  return { frame: `${w}x${h} RGB`, padded: `${step.wp}x${step.hp}`, setup_ms: med(times.setup), wiener_ms: med(times.wiener),
+    hqs_solve_ms: med(times.hqs_solve), data_step_bytes: 4 * DataStep.floatsNeeded(h, w, 3, 31, 31) };
 }
