@@ -189,6 +189,41 @@ def test_browser_deblur_matches_python(server: str, prior_dir: Path, tmp_path: P
     assert diff.max() <= 1, f"browser pipeline differs from the Python runtime by {diff.max()} LSB"
 
 
+def test_demo_page_deblurs_with_a_psf_file(server: str, prior_dir: Path, tmp_path: Path) -> None:
+    """The page itself (index.html + app.js): a noise-map prior manifest shows the PSF input; a photo
+    and a PSF image go in through the file inputs, the page runs deblur.js, and its bytes match
+    DeblurPipeline(runtime.load(...)) with the same kernel (the PNG's grey levels, normalised)."""
+    from PIL import Image
+
+    from edgedeblur.io import from_float, to_float
+    from edgedeblur.runtime import load
+    from edgedeblur.runtime.pipeline import DeblurPipeline, PipelineConfig
+
+    cs = next(c for c in json.loads((GOLDEN / "deblur.json").read_text())["cases"] if c["name"] == "srgb_hqs_given_sigma")
+    h, w = cs["height"], cs["width"]
+    image = np.asarray(cs["image"], np.uint8).reshape(h, w, 3)
+    k = np.asarray(cs["kernel"], np.float32).reshape(cs["kernel_shape"])
+    grey = np.round(k / k.max() * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    Image.fromarray(grey).save(tmp_path / "psf.png")
+    kernel = grey.astype(np.float32) / 255
+    kernel /= kernel.sum()
+    manifest = prior_dir / "tiny_prior.onnx-fp32.manifest.json"
+    proc = subprocess.run(["node", str(WEB / "tests" / "run_demo.mjs"), f"{server}/index.html?manifest=model/{manifest.name}",
+                           str(tmp_path / "photo.png"), str(tmp_path), str(CHROMIUM), str(tmp_path / "psf.png")],
+                          cwd=WEB, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"page run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    info = json.loads((tmp_path / "result.json").read_text())
+    rgba = np.frombuffer((tmp_path / "rgba.bin").read_bytes(), np.uint8).reshape(h, w, 4)
+    with load(manifest, backend="onnxruntime", threads=1) as runner:
+        expected = from_float(DeblurPipeline(runner, PipelineConfig(linear=True)).restore(to_float(image), kernel=kernel),
+                              np.uint8)
+    diff = np.abs(rgba[..., :3].astype(int) - expected.astype(int))
+    print(f"page: {info['status']}; max {diff.max()} LSB vs Python")
+    assert "Deblurred" in info["status"] and "PSF 9 × 9" in info["status"], info["status"]
+    assert diff.max() <= 1
+
+
 @pytest.mark.slow
 def test_shipped_prior_in_browser_matches_golden(server: str, tmp_path: Path) -> None:
     """The golden ``real_prior_linear_hqs`` case (the shipped mnv2unet_m_prior in PyTorch) with the

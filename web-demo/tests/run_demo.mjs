@@ -1,11 +1,11 @@
 // Drive the demo page in headless Chromium: load the model, choose a photo, restore it, and write
 // the restored RGBA bytes, timings and a screenshot. Used by tests/test_web_demo.py.
-// usage: node tests/run_demo.mjs <page url> <photo path> <out dir> [chromium path]
+// usage: node tests/run_demo.mjs <page url> <photo path> <out dir> [chromium path] [PSF image path]
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, photo, outDir, exe = '/usr/bin/chromium'] = process.argv.slice(2);
+const [url, photo, outDir, exe = '/usr/bin/chromium', psf] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: exe,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -20,6 +20,7 @@ try {
   await page.waitForFunction(() => window.edgedeblurDemo && window.edgedeblurDemo.ready, null, { timeout: 60000 });
   const loadError = await page.evaluate(() => window.edgedeblurDemo.error || null);
   if (loadError) throw new Error(`model load failed: ${loadError}\n${logs.join('\n')}`);
+  if (psf) await page.setInputFiles('#psf', psf); // a deblur prior's blur kernel (web-demo/deblur.js)
   await page.setInputFiles('#file', photo);
   await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 30000 });
   await page.click('#run');
