@@ -66,15 +66,15 @@ def table(artifacts: Path, rows_file: Path) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     order = list(TARGETS)
     manifests = sorted(artifacts.glob("*.manifest.json"))
-    for model in sorted({json.loads(m.read_text())["model"]["name"] for m in manifests}):
-        mine = [json.loads(m.read_text()) for m in manifests if json.loads(m.read_text())["model"]["name"] == model]
-        mine.sort(key=lambda d: order.index(d["artifact"]["target"]))
-        base = next((by_file.get(Path(d["artifact"]["file"]).name) for d in mine
-                     if d["artifact"]["target"] == "onnx-fp32"), None)
+    loaded = [(m.name, json.loads(m.read_text(encoding="utf-8"))) for m in manifests]
+    for model in sorted({d["model"]["name"] for _, d in loaded}):
+        mine = sorted(((n, d) for n, d in loaded if d["model"]["name"] == model),
+                      key=lambda nd: (order.index(nd[1]["artifact"]["target"]), nd[0]))
+        base = next((by_file.get(n) for n, d in mine if d["artifact"]["target"] == "onnx-fp32"), None)
         base_ms = ((base or {}).get("latency_720p") or {}).get("median")
-        for d in mine:
+        for name, d in mine:
             a, p = d["artifact"], d["parity"] or {}
-            row = by_file.get(Path(a["file"]).name)
+            row = by_file.get(name)  # edge-bench names a row by the manifest it was given
             size = a["bytes"] + (sum(f.stat().st_size for f in [artifacts / a["weights_file"]] if f.exists())
                                  if a.get("weights_file") else 0)
             t = ((row or {}).get("latency_720p") or {}).get("median")

@@ -69,6 +69,10 @@ def test_float_rows_round_trip(setup, name):
         tol = 2e-3 if name.endswith("fp16") else 1e-4
         assert np.abs(runner.restore(img) - _torch(setup, img)).max() < tol
         assert runner.restore(img[:40, :72]).shape == (40, 72, 3)
+        from edgedeblur.errors import InvalidInputError
+
+        with pytest.raises(InvalidInputError, match="does not fit the model"):  # MNN would crash the process
+            runner.backend.run(np.zeros((1, 4, 16, 16), np.float32))
 
 
 @pytest.mark.parametrize("name", ["mnn-int8", "ncnn-int8"])

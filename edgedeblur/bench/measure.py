@@ -77,7 +77,12 @@ def _overhead(runner, runs: int, warmup: int) -> dict:  # noqa: ANN001
     """
     tile = runner.tile
     img = (np.random.default_rng(0).random((tile, tile, 3)) * 255).astype(np.uint8)
-    x = runner.to_model(img[None].astype(np.float32) / 255.0)
+    rgb = img.astype(np.float32) / 255.0
+    if getattr(runner, "conditioned", False):  # a deblur prior takes RGB + a noise map (what restore adds)
+        from ..runtime.pipeline import noise_map_input
+
+        rgb = noise_map_input(rgb, 10.0)
+    x = runner.to_model(rgb[None])
     backend_run = runner.backend.run
     inside: list[float] = []
 

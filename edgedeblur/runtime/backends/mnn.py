@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import require
+from ...errors import InvalidInputError, require
 from .base import BackendInfo, check_name, fall_back, load_failed
 
 DEVICES = ("cpu", "opencl", "vulkan", "metal", "cuda")
@@ -28,6 +28,17 @@ def _quiet() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _channel_dim(shape: list[int]) -> int | None:
+    return int(shape[1]) if len(shape) == 4 and int(shape[1]) > 0 else None
+
+
+def _check_input(x: np.ndarray, channels: int | None) -> None:
+    """MNN aborts the process (SIGSEGV) on a channel mismatch: refuse it here with an error."""
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        raise InvalidInputError("input tensor does not fit the model", given=list(x.shape),
+                                allowed=f"N x {channels or 'C'} x H x W float32")
 
 
 class MnnBackend:
@@ -67,11 +78,13 @@ class MnnBackend:
         except Exception as exc:  # MNN raises plain RuntimeError/TypeError for bad files
             raise load_failed(path, self.name, exc) from exc
         self._expr = mnn.expr
+        self._channels = _channel_dim(self._info["inputs"][0].shape)
         version = self._info.get("version") or getattr(mnn, "version", lambda: "unknown")()
         self.info = BackendInfo(self.name, str(version), "cpu", requested_device=device, threads=threads,
                                 fallback=fallback, extra={"precision": "high", "layout": "NCHW"})
 
     def run(self, x: np.ndarray) -> np.ndarray:
+        _check_input(x, self._channels)
         e = self._expr
         y = self.module.forward(e.const(np.ascontiguousarray(x), list(x.shape), e.NCHW))
         return np.array(e.convert(y, e.NCHW).read(), dtype=np.float32, copy=True)

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ArtifactError, require
+from ...errors import ArtifactError, InvalidInputError, require
 from .base import BackendInfo, check_name, fall_back, load_failed
 
 DEVICES = ("cpu", "vulkan", "gpu")
 
 
-def _blob_names(param: Path) -> tuple[str, str]:
-    """The graph's input blob (its Input layer's top) and output blob (the last layer's top)."""
+def _blob_names(param: Path) -> tuple[str, str, int | None]:
+    """The graph's input blob (its Input layer's top), output blob (the last layer's top) and the
+    input channels when a convolution reads the input directly (ncnn does not check them)."""
     lines = [ln.split() for ln in param.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
     if len(lines) < 3 or lines[0] != ["7767517"]:
         raise ArtifactError("not an ncnn .param file (magic 7767517 missing)", path=param,
@@ -22,7 +23,23 @@ def _blob_names(param: Path) -> tuple[str, str]:
     last = lines[-1]
     if not inputs or int(last[3]) < 1:
         raise ArtifactError("the ncnn graph has no Input layer or no output blob", path=param)
-    return inputs[0], last[4 + int(last[2])]
+    return inputs[0], last[4 + int(last[2])], _input_channels(lines, inputs[0])
+
+
+def _input_channels(lines: list[list[str]], blob: str) -> int | None:
+    """in = weight_data_size / (num_output * kernel_w * kernel_h) of a Convolution reading ``blob``
+    (directly or through a Split)."""
+    names = {blob}
+    for tok in lines[2:]:
+        nb = int(tok[2])
+        if tok[0] == "Split" and tok[4] in names:
+            names.update(tok[4 + nb:4 + nb + int(tok[3])])
+        elif tok[0] == "Convolution" and tok[4] in names:
+            p = dict(t.split("=", 1) for t in tok[4 + nb + int(tok[3]):] if "=" in t)
+            kw = int(p.get("1", "0"))
+            per = int(p.get("0", "0")) * kw * int(p.get("11", str(kw)))
+            return int(p.get("6", "0")) // per if per else None
+    return None
 
 
 class NcnnBackend:
@@ -41,7 +58,7 @@ class NcnnBackend:
         ncnn = require("ncnn", "ncnn", "running ncnn models")
         path = Path(path)
         device = check_name("ncnn device", delegate or device or "cpu", DEVICES)
-        self._in, self._out = _blob_names(path)
+        self._in, self._out, self._channels = _blob_names(path)
         vulkan, fallback = False, None
         if device != "cpu":
             vulkan = ncnn.get_gpu_count() > 0
@@ -68,6 +85,9 @@ class NcnnBackend:
                                 extra={"fp16_storage": bool(opt.use_fp16_storage), "layout": "CHW per image"})
 
     def run(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 4 or (self._channels is not None and x.shape[1] != self._channels):
+            raise InvalidInputError("input tensor does not fit the model", given=list(x.shape),
+                                    allowed=f"N x {self._channels or 'C'} x H x W float32")
         outs = []
         for image in x:  # ncnn takes one C x H x W image per extractor
             ex = self.net.create_extractor()
