@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="edge-export", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Export a zoo model, or the 'deblur' pipeline / 'denoise' default, to ONNX / OpenVINO / "
-                    "TFLite (fp32, fp16, INT8) with a manifest, and check each artifact against PyTorch "
+                    "TFLite / MNN / ncnn (fp32, fp16, INT8) with a manifest, and check each artifact against PyTorch "
                     "through the edge runtime.",
         epilog=EPILOG.format(targets=rows, prior=DEFAULT_DEBLUR_PRIOR, denoiser=DEFAULT_DENOISER))
     p.add_argument("model", help=f"'deblur' (the deblur pipeline: its prior {DEFAULT_DEBLUR_PRIOR} + the "
