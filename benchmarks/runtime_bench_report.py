@@ -6,7 +6,9 @@ Steps (each one a real command a user runs):
    rows to ``docs/bench/<device>.jsonl`` (a fresh file unless --append);
 3. ``edge-report docs/bench/*.jsonl -o docs/bench``;
 4. ``benchmarks/runtime_plan_bench.py`` on the same artifacts: runner 720p vs the bare backend,
-   interleaved in one process (``docs/bench/runner_vs_bare.md``); ``--plan-only`` runs this step
+   interleaved in one process (``docs/bench/runner_vs_bare.md``), then
+   ``benchmarks/runtime_mac_rate.py`` (dense-convolution MAC rate per backend and each
+   artifact's fraction of it, ``docs/bench/mac_rate.md``); ``--plan-only`` runs this step
    alone (``--cli-memory`` also runs ``benchmarks/runtime_cli_memory.py``: peak RSS of
    ``edge-deblur`` on a 50 MP photo, ``docs/bench/cli_memory.md``; it takes minutes per artifact).
 
@@ -72,6 +74,7 @@ def _plan(args: argparse.Namespace) -> int:
                  if ".failed." not in m.name]
     here = Path(__file__).parent
     code = _run([sys.executable, str(here / "runtime_plan_bench.py"), *manifests])
+    code = code or _run([sys.executable, str(here / "runtime_mac_rate.py")])  # reads its rows
     if args.cli_memory:
         code = code or _run([sys.executable, str(here / "runtime_cli_memory.py"), *manifests])
     return code
