@@ -48,7 +48,7 @@ def test_target_table_is_complete_and_names_are_unique():
     from edgedeblur.runtime.backends import BACKENDS, DEFAULT_BACKEND
 
     assert list(TARGETS) == ["onnx-fp32", "onnx-int8", "openvino-fp32", "openvino-fp16", "openvino-int8",
-                             "tflite-fp32", "tflite-fp16", "tflite-int8", "mnn-fp32", "mnn-fp16", "mnn-int8",
+                             "tflite-fp32", "tflite-fp16", "tflite-int8", "tflite-int16x8", "mnn-fp32", "mnn-fp16", "mnn-int8",
                              "ncnn-fp32", "ncnn-fp16", "ncnn-int8"]
     stems = {t.suffix.rsplit(".", 1)[0] for t in TARGETS.values()}
     assert len(stems) == len(TARGETS)  # manifests never collide

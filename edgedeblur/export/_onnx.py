@@ -107,7 +107,13 @@ def export_onnx_fp32(job: ExportJob) -> ExportResult:
 
 
 def export_onnx_int8(job: ExportJob) -> ExportResult:
-    """Static-shape QDQ INT8 via ONNX Runtime ``quantize_static`` with the calibration source."""
+    """Static-shape QDQ INT8 via ONNX Runtime ``quantize_static`` with the calibration source.
+
+    With a parity budget (``max_drop_db``, always set by ``edge-export``) and
+    ``options["ort_accuracy_control"]`` not false, the convolutions whose INT8 costs the most
+    PSNR on the calibration patches stay float (``nodes_to_exclude``) until the drop there is
+    half the budget (``_sensitivity.select_float_layers``, as ncnn-int8 and tflite-int8 do).
+    """
     q = require("onnxruntime.quantization", "onnxruntime", "ONNX INT8 quantization")
     scheme_name = job.options.get("ort_scheme", "u8s8-rr")
     scheme = ORT_SCHEMES[scheme_name]
@@ -121,23 +127,51 @@ def export_onnx_int8(job: ExportJob) -> ExportResult:
         finally:
             os.chdir(cwd)
     i, o = _onnx_io(pre)
-    method = {"minmax": q.CalibrationMethod.MinMax, "percentile": q.CalibrationMethod.Percentile,
-              "entropy": q.CalibrationMethod.Entropy}[job.calib_method]
-    extra = {"CalibMovingAverage": False}
-    if job.calib_method == "percentile":
-        extra["CalibPercentile"] = float(job.options.get("percentile", 99.999))
-    try:
-        q.quantize_static(
-            str(pre), str(job.out_path), ort_reader(job.calib, i), quant_format=q.QuantFormat.QDQ,
-            activation_type=getattr(q.QuantType, scheme["activation"]),
-            weight_type=getattr(q.QuantType, scheme["weight"]), per_channel=scheme["per_channel"],
-            reduce_range=scheme["reduce_range"], calibrate_method=method, extra_options=extra)
-    except Exception as exc:
-        raise ExportError(f"onnxruntime quantize_static failed: {exc}", path=job.out_path) from exc
+    quantize = _quantizer(job, q, pre, i, scheme)
+    quantize(set(), job.out_path)
     quant = {"method": f"onnxruntime quantize_static QDQ {scheme_name}", "scheme": scheme_name, **scheme,
              "algorithm": job.calib_method}
+    budget = job.options.get("max_drop_db")
+    if bool(job.options.get("ort_accuracy_control", True)) and budget is not None:
+        from ._onnx_control import keep_float
+
+        keep, record = keep_float(job, pre, i, quantize, 0.5 * float(budget))
+        if keep:
+            quantize(set(keep), job.out_path)
+        quant["accuracy_control"] = record
     return ExportResult(job.out_path, tensor_spec(i, [1, job.in_channels, job.tile, job.tile]),
                         tensor_spec(o, [1, job.out_channels, job.tile, job.tile]), dynamic_hw=False,
                         quantization=quant, notes=[onnx_exporter_used(job, False)],
                         tool_versions={"torch": version_of("torch"), "onnx": version_of("onnx"),
                                        "onnxruntime": version_of("onnxruntime")})
+
+
+def _quantizer(job: ExportJob, q, pre: Path, input_name: str, scheme: dict):  # noqa: ANN001, ANN202
+    """``quantize(nodes_kept_float, out_path)``: one ``quantize_static`` call per file; the
+    calibration ranges are computed once and reused through ORT's calibration cache when this
+    onnxruntime has it (1.32+), so a trial file costs the quantization, not a calibration."""
+    import inspect
+
+    method = {"minmax": q.CalibrationMethod.MinMax, "percentile": q.CalibrationMethod.Percentile,
+              "entropy": q.CalibrationMethod.Entropy}[job.calib_method]
+    extra = {"CalibMovingAverage": False}
+    if job.calib_method == "percentile":
+        extra["CalibPercentile"] = float(job.options.get("percentile", 99.999))
+    cached: dict = {}
+    if "calibration_cache_path" in inspect.signature(q.quantize_static).parameters:
+        cache = job.workdir / f"ort-ranges-{job.calib_method}.json"
+        cache.unlink(missing_ok=True)  # ranges of this run's calibration patches only
+        cached["calibration_cache_path"] = str(cache)
+
+    def quantize(keep: set[str], out: Path) -> None:
+        try:
+            q.quantize_static(
+                str(pre), str(out), ort_reader(job.calib, input_name), quant_format=q.QuantFormat.QDQ,
+                activation_type=getattr(q.QuantType, scheme["activation"]),
+                weight_type=getattr(q.QuantType, scheme["weight"]), per_channel=scheme["per_channel"],
+                reduce_range=scheme["reduce_range"], calibrate_method=method, extra_options=dict(extra),
+                nodes_to_exclude=sorted(keep), **cached)
+        except Exception as exc:
+            raise ExportError(f"onnxruntime quantize_static failed: {exc}", path=out) from exc
+
+    return quantize

@@ -20,6 +20,7 @@ from ._context import ExportJob, ExportResult, tensor_spec, version_of
 from ._tflite_ops import fold_output_clamp, op_precisions
 
 LITERT_METHODS = ("minmax",)
+CLAMP_ISLAND = {"DEQUANTIZE", "RELU_0_TO_1", "QUANTIZE"}
 SIGNATURE = "serving_default"
 
 
@@ -62,7 +63,7 @@ def _io_specs(path: Path) -> tuple[dict, dict]:
     for d in (interp.get_input_details()[0], interp.get_output_details()[0]):
         dtype = d["dtype"].__name__
         scale, zp = d["quantization"]
-        quantized = dtype in ("int8", "uint8")
+        quantized = dtype in ("int8", "uint8", "int16")
         specs.append(tensor_spec(d["name"], list(d["shape"]), dtype, "NHWC",
                                  scale if quantized else None, zp if quantized else None))
     return specs[0], specs[1]
@@ -99,26 +100,80 @@ def export_tflite_fp16(job: ExportJob) -> ExportResult:
 
 def export_tflite_int8(job: ExportJob) -> ExportResult:
     """Full-integer INT8 (int8 I/O) via ai-edge-quantizer's static w8a8 recipe."""
-    aeq = require("ai_edge_quantizer", "export", "TFLite INT8 (ai-edge-quantizer)")
+    return _export_static(job, 8)
+
+
+def export_tflite_int16x8(job: ExportJob) -> ExportResult:
+    """int16 activations, int8 weights (int16 I/O): ai-edge-quantizer's static w8a16 recipe, the
+    same kind of file as TensorFlow's ``EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8``."""
+    return _export_static(job, 16)
+
+
+def _export_static(job: ExportJob, act_bits: int) -> ExportResult:
+    """Static quantization with int8 weights and ``act_bits`` activations, calibrated once.
+
+    With a parity budget (``max_drop_db``, always set by ``edge-export``) and
+    ``options["tflite_accuracy_control"]`` not false, the ops whose quantization costs the most
+    PSNR on the calibration patches stay float (NO_QUANTIZE rules, ``_tflite_control``) until
+    the drop there is half the budget. Those ops (and their QUANTIZE/DEQUANTIZE) are the only
+    float ops the file may keep without ``--allow-float-ops``.
+    """
+    aeq = require("ai_edge_quantizer", "export", "TFLite static quantization (ai-edge-quantizer)")
     from ai_edge_quantizer import recipe
 
+    make_recipe = recipe.static_wi8_ai8 if act_bits == 8 else recipe.static_wi8_ai16
     src = cached_fp32_tflite(job)
-    q = aeq.Quantizer(str(src), recipe.static_wi8_ai8())
+    q = aeq.Quantizer(str(src), make_recipe())
+    key = f"tflite-calib-{act_bits}"
     try:
         with _quiet():
-            calib = q.calibrate(litert_dataset(job.calib, _signature_input(src), SIGNATURE), num_threads=2)
-            job.out_path.write_bytes(bytes(q.quantize(calib).quantized_model))
+            if key not in job._cache:  # the ranges of every tensor, once per run and activation width
+                job._cache[key] = q.calibrate(litert_dataset(job.calib, _signature_input(src), SIGNATURE),
+                                              num_threads=2)
     except (ValueError, RuntimeError) as exc:
-        raise ExportError(f"ai-edge-quantizer static INT8 failed: {exc}", path=job.out_path) from exc
-    folded = fold_output_clamp(job.out_path)
+        raise ExportError(f"ai-edge-quantizer calibration failed: {exc}", path=job.out_path) from exc
+    calib = job._cache[key]
+
+    def build(keep: set[str], out: Path) -> None:
+        from ._tflite_control import keep_rules
+
+        q.load_quantization_recipe(make_recipe())
+        keep_rules(q, keep)
+        try:
+            with _quiet():
+                out.write_bytes(bytes(q.quantize(calib).quantized_model))
+        except (ValueError, RuntimeError) as exc:
+            raise ExportError(f"ai-edge-quantizer static quantization failed: {exc}", path=out) from exc
+        fold_output_clamp(out)
+
+    build(set(), job.out_path)
+    folded = fold_output_clamp(job.out_path) or _clamp_folded(job.out_path)
+    quant: dict = {"method": f"ai-edge-quantizer static_wi8_ai{act_bits} (int8 per-channel weights, "
+                             f"int{act_bits} activations)", "algorithm": job.calib_method,
+                   "folded_output_clamp": folded}
+    keep: list[str] = []
+    budget = job.options.get("max_drop_db")
+    if bool(job.options.get("tflite_accuracy_control", True)) and budget is not None:
+        from ._tflite_control import keep_float
+
+        keep, quant["accuracy_control"] = keep_float(job, src, build, 0.5 * float(budget))
+        if keep:
+            build(set(keep), job.out_path)
     counts, float_ops = op_precisions(job.out_path)
-    if float_ops and not job.allow_float_ops:
+    # int16 is symmetric (zero point 0): its saturation is not clamp(0, 1), so a 16x8 file keeps
+    # the final clamp as a float island (DEQUANTIZE -> RELU_0_TO_1 -> QUANTIZE)
+    island = act_bits == 16 and {op.split("#")[0] for op in float_ops} <= CLAMP_ISLAND
+    if float_ops and not job.allow_float_ops and not keep and not island:
         job.out_path.unlink(missing_ok=True)
         raise ConfigError(
-            "the INT8 .tflite still has float ops", path=job.out_path, given=", ".join(float_ops[:8]),
+            f"the int{act_bits} .tflite still has float ops", path=job.out_path, given=", ".join(float_ops[:8]),
             allowed="a full-integer model", hint="pass --allow-float-ops to keep them (listed in the manifest)")
     i, o = _io_specs(job.out_path)
-    quant = {"method": "ai-edge-quantizer static_wi8_ai8 (int8 per-channel weights, int8 activations)",
-             "algorithm": job.calib_method, "folded_output_clamp": folded,
-             "io_dtype": i["dtype"]}
+    quant["io_dtype"] = i["dtype"]
     return ExportResult(job.out_path, i, o, dynamic_hw=False, quantization=quant, tool_versions=_versions())
+
+
+def _clamp_folded(path: Path) -> bool:
+    """Whether the file's final clamp is already folded (``build`` folds every file it writes)."""
+    _, float_ops = op_precisions(path)
+    return not any(op.startswith("RELU_0_TO_1") for op in float_ops)

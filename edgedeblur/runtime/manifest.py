@@ -36,7 +36,8 @@ __all__ = [
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 MANIFEST_SUFFIX = ".manifest.json"
-_INT_DTYPES = ("int8", "uint8")
+_INT_DTYPES = ("int8", "uint8", "int16")
+_INT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +176,7 @@ def _rule_errors(data: dict) -> list[str]:
             errors.append(f"io.{key}: dtype {t['dtype']} needs 'scale' and 'zero_point'")
         if t["dtype"] not in _INT_DTYPES and (t.get("scale") is not None or t.get("zero_point") is not None):
             errors.append(f"io.{key}: float dtype {t['dtype']} must have scale/zero_point null")
-        lo, hi = -128 if t["dtype"] == "int8" else 0, 127 if t["dtype"] == "int8" else 255
+        lo, hi = _INT_RANGE.get(t["dtype"], (0, 0))
         zp = t.get("zero_point")
         if t["dtype"] in _INT_DTYPES and zp is not None and not lo <= zp <= hi:
             errors.append(f"io.{key}.zero_point: {zp} outside [{lo}, {hi}] for {t['dtype']}")

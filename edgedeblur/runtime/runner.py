@@ -35,7 +35,7 @@ WHOLE_FRAME_BYTES_PER_PIXEL = 512
 #: per-pixel cost (2,097,152: a 1080p frame still runs whole)
 DEFAULT_MAX_PIXELS = DEFAULT_MEMORY_BUDGET_MB * 2**20 // WHOLE_FRAME_BYTES_PER_PIXEL
 _DEFAULT_DYNAMIC_TILE = (512, 32)
-_QRANGE = {"int8": (-128, 127), "uint8": (0, 255)}
+_QRANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
 
 def load(
@@ -243,8 +243,8 @@ class Runner:
         """:meth:`from_model`; an int8/uint8 output is dequantized by a 256-entry table made by
         ``from_model`` itself (bit-identical, one pass instead of three)."""
         spec = self.output
-        if not spec.quantized or y.dtype != np.dtype(spec.dtype):
-            return self.from_model(y)
+        if not spec.quantized or spec.dtype not in ("int8", "uint8") or y.dtype != np.dtype(spec.dtype):
+            return self.from_model(y)  # float, or int16 (tflite-int16x8): no 256-entry table
         lut = self._luts.get("out")
         if lut is None:
             q = np.arange(256, dtype=np.uint8).view(spec.dtype)
