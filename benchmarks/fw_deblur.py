@@ -23,14 +23,15 @@ TAPERS = {"mean": 0, "none": 1, "blur": 2}
 class PipeConfig(C.Structure):
     _fields_ = [("mode", I32), ("iterations", I32), ("prior_scale", D), ("hqs_sigma_start", D),
                 ("hqs_lambda", D), ("taper", I32), ("sigma_max", D), ("denoise_sigma_max", D),
-                ("kernel_max", I32), ("linear", I32), ("psf_grid", I32)]
+                ("kernel_max", I32), ("linear", I32), ("psf_grid", I32), ("grid_prior_scale", D),
+                ("grid_iterations", I32)]
 
     @classmethod
     def from_pipeline(cls, cfg, linear: bool, psf_grid: bool = False) -> PipeConfig:  # noqa: ANN001
         """From a PipelineConfig; ``linear`` is the domain the runtime chose (its "auto" is not ported)."""
         return cls(1 if cfg.mode == "hqs" else 0, cfg.iterations, cfg.prior_scale, cfg.hqs_sigma_start,
                    cfg.hqs_lambda, TAPERS[cfg.taper], cfg.sigma_max, cfg.denoise_sigma_max, cfg.kernel_max,
-                   int(bool(linear)), int(bool(psf_grid)))
+                   int(bool(linear)), int(bool(psf_grid)), cfg.grid_prior_scale, cfg.grid_iterations)
 
 
 class Camera(C.Structure):

@@ -9,7 +9,8 @@ that drifts from it fails its tests. Output: ``tests/golden/deblur.json`` with
   ``gyro_psf_grid`` makes from them (1x1 and 2x3 tiles);
 - ``cases``: pipeline runs on small uint8 photos (synthetic scene, blurred in linear light or
   sRGB, noise, rounding) with the kernel given or from the gyro trace: the settings
-  (``PipelineConfig.to_dict()``, the domain, the PSF-grid loop), the noise level used, every
+  (``PipelineConfig.to_dict()``, the domain, the PSF-grid loop with its ``grid_prior_scale`` and
+  ``grid_iterations``, at the defaults and at 20 / 2 passes), the noise level used, every
   input the prior got (the data-step outputs as the prior sees them: clipped, sRGB, H x W x 3)
   with its sigma, and the final uint8 image (``io.from_float``).
 
@@ -129,10 +130,11 @@ def _floats(x: np.ndarray) -> list[float]:
 
 
 def run_case(name: str, prior_name: str, img: np.ndarray, kernel: np.ndarray, *, linear: bool,
-             sigma: float | None, mode: str = "hqs", psf_grid: bool = False, record: bool = True) -> dict:
+             sigma: float | None, mode: str = "hqs", psf_grid: bool = False, record: bool = True,
+             **settings: object) -> dict:
     prior = StandInPrior() if prior_name == "stand-in" else load_real_prior()
     rec = Recorder(prior)
-    cfg = PipelineConfig(linear=linear, mode=mode)
+    cfg = PipelineConfig(linear=linear, mode=mode, **settings)  # type: ignore[arg-type]
     pipe = DeblurPipeline(rec, cfg)
     if psf_grid:
         out = pipe.restore(to_float(img), psf_grid=PSFGrid.uniform(kernel, H, W), sigma=sigma)
@@ -176,6 +178,9 @@ def build() -> dict:
         run_case("denoise_only", "stand-in", photo(5, np.ones((1, 1), np.float32), True, noise=6.0),
                  np.ones((1, 1), np.float32), linear=True, sigma=None, record=False),
         run_case("real_prior_linear_hqs", "mnv2unet_m_prior", photo(1, k9, True), k9, linear=True, sigma=None),
+        # the gyro loop's settings away from their defaults: two prior passes, sRGB
+        run_case("gyro_psf_srgb_two_passes", "stand-in", photo(6, gyro_kernel, False), gyro_kernel, linear=False,
+                 sigma=3.0, psf_grid=True, grid_prior_scale=20.0, grid_iterations=2),
     ]
     camera = cam.to_dict()
     camera["readout_direction_index"] = 0

@@ -5,7 +5,7 @@ benchmarks/make_deblur_golden.py).
 Compiles the core with ``javac`` and runs its JUnit 4 tests ``FftTest`` (FFT of every length
 class against a naive DFT, the 2-D real FFT) and ``DeblurGoldenTest`` (gyro PSF grids from the
 trace in seconds and as Android ``SensorEvent`` nanoseconds + floats; every prior input of the
-five stand-in runs; the final uint8 image within 1 LSB). Needs a JDK and Debian's ``junit4``
+six stand-in runs; the final uint8 image within 1 LSB). Needs a JDK and Debian's ``junit4``
 package, like tests/test_android_jvm.py (skips with the install command otherwise).
 """
 
@@ -25,7 +25,8 @@ GOLDEN = ROOT / "tests" / "golden"
 JARS = [Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar")]
 TEST_CLASSES = ["org.edgedeblur.core.FftTest", "org.edgedeblur.core.DeblurGoldenTest",
                 "org.edgedeblur.core.TiledPriorTest"]
-STAND_IN = ["linear_hqs_estimated_sigma", "srgb_hqs_given_sigma", "linear_wiener", "gyro_psf_linear", "denoise_only"]
+STAND_IN = ["linear_hqs_estimated_sigma", "srgb_hqs_given_sigma", "linear_wiener", "gyro_psf_linear", "denoise_only",
+            "gyro_psf_srgb_two_passes"]
 
 
 def test_golden_file_has_the_cases_the_java_test_expects() -> None:

@@ -132,7 +132,7 @@ def _prior(name: str):  # noqa: ANN202 - callable(x, sigma) -> x
     return real.restore
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_pipeline_matches_the_golden_vectors(fw, golden: dict, index: int) -> None:  # noqa: ANN001
     """The C pipeline restores each golden photo within 1 LSB of the Python runtime; the
     inputs its prior gets (the data-step outputs) and their noise levels match too."""

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web-demo"
 GOLDEN = ROOT / "tests" / "golden"
 CHROMIUM = Path("/usr/bin/chromium")
-STAND_IN = ["linear_hqs_estimated_sigma", "srgb_hqs_given_sigma", "linear_wiener", "gyro_psf_linear", "denoise_only"]
+STAND_IN = ["linear_hqs_estimated_sigma", "srgb_hqs_given_sigma", "linear_wiener", "gyro_psf_linear", "denoise_only",
+            "gyro_psf_srgb_two_passes"]
 TILE, OVERLAP = 16, 4
 
 

@@ -20,6 +20,7 @@ const TAPERS = ['mean', 'none', 'blur'];
 export const DEFAULT_CONFIG = Object.freeze({
   mode: 'hqs', iterations: 3, prior_scale: 30, hqs_sigma_start: 10, hqs_lambda: 0.05, taper: 'mean',
   sigma_max: 15, denoise_sigma_max: 50, kernel_max: 75, linear: true, psf_grid: false,
+  grid_prior_scale: 10, grid_iterations: 1, // the gyro loop's Wiener regularisation and prior passes
 });
 
 /** The manifest's pipeline section (PipelineConfig.to_dict()); linear "auto" reads as linear light. */
@@ -30,6 +31,12 @@ export function fromPipelineSection(section = {}) {
   if (!['hqs', 'wiener'].includes(cfg.mode)) throw new Error(`pipeline.mode: given ${cfg.mode}, allowed hqs, wiener`);
   if (!TAPERS.includes(cfg.taper)) throw new Error(`pipeline.taper: given ${cfg.taper}, allowed ${TAPERS.join(', ')}`);
   if (!(cfg.iterations >= 1 && cfg.iterations <= 16)) throw new Error(`pipeline.iterations: given ${cfg.iterations}, allowed 1-16`);
+  if (!(Number.isInteger(cfg.grid_iterations) && cfg.grid_iterations >= 1 && cfg.grid_iterations <= 16)) {
+    throw new Error(`pipeline.grid_iterations: given ${cfg.grid_iterations}, allowed an integer 1-16`);
+  }
+  if (!(typeof cfg.grid_prior_scale === 'number' && cfg.grid_prior_scale > 0 && Number.isFinite(cfg.grid_prior_scale))) {
+    throw new Error(`pipeline.grid_prior_scale: given ${cfg.grid_prior_scale}, allowed a positive number`);
+  }
   return cfg;
 }
 
@@ -303,16 +310,18 @@ export async function deblur(cfg, rgb, h, w, kernel, kh, kw, sigma, prior, { cha
   if (!blurred) {
     z = await callPrior(img, s);
   } else {
-    const rounds = cfg.mode === 'hqs' ? cfg.iterations : 1;
+    // the gyro loop (_restore_grid): grid_prior_scale and grid_iterations take prior_scale's and iterations' roles
+    const rounds = cfg.mode === 'hqs' ? (cfg.psf_grid ? cfg.grid_iterations : cfg.iterations) : 1;
+    const priorScale = cfg.psf_grid ? cfg.grid_prior_scale : cfg.prior_scale;
     const s0 = rounds > 1 ? Math.max(cfg.hqs_sigma_start, s) : s;
     const linear = cfg.linear;
     let t0 = performance.now();
     let nsr;
     if (linear) { // in_linear_light: the sRGB frame is not needed again
       srgbToLinear(img, img);
-      nsr = wienerNsr(img, h, w, 3, Math.max(noiseSigma(img, h, w, 3), MIN_SIGMA / 2), cfg.prior_scale);
+      nsr = wienerNsr(img, h, w, 3, Math.max(noiseSigma(img, h, w, 3), MIN_SIGMA / 2), priorScale);
     } else {
-      nsr = wienerNsr(img, h, w, 3, s, cfg.prior_scale);
+      nsr = wienerNsr(img, h, w, 3, s, priorScale);
     }
     const step = new DataStep(img, h, w, 3, kernel, kh, kw, { taper: cfg.taper, hqs: rounds > 1 && !cfg.psf_grid });
     const x = toPrior(step.wiener(nsr), linear);

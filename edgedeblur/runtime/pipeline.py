@@ -103,6 +103,12 @@ class PipelineConfig:
     # estimate, linear light (validation: 23.82 dB linear, 23.64 sRGB, 23.74 auto). docs/deblur.md
     linear: bool | str = "auto"
     domain_margin: float = 0.1
+    # a gyro PSF grid: its per-tile data step has no HQS loop, so a Wiener step regularised as
+    # a stand-alone one, then grid_iterations prior passes. Gyro benchmark on the held-out
+    # training photos (benchmarks/gyro_eval.py --photos val): prior_scale 30 / 3 passes (the
+    # single-PSF values) 23.15 dB, 30 / 1 23.39, 20 / 1 23.57, 10 / 1 23.78, 5 / 1 23.80, 10 / 2 23.64
+    grid_prior_scale: float = 10.0
+    grid_iterations: int = 1
     # min_confidence 0.02 (the estimator's own floor is 0.06): the fit check now catches what the
     # floor was for; validation blind 23.88 / 23.70 dB (camera / JPEG) against 23.86 / 23.57
     estimator: dict[str, Any] = field(default_factory=lambda: {"kernel_size": 31, "max_side": 512,
@@ -116,6 +122,8 @@ class PipelineConfig:
             raise InvalidInputError("pipeline iterations must be an integer 1-16", given=self.iterations)
         if not (isinstance(self.refine_passes, int) and 0 <= self.refine_passes <= 4):
             raise InvalidInputError("pipeline refine_passes must be an integer 0-4", given=self.refine_passes)
+        if not (isinstance(self.grid_iterations, int) and 1 <= self.grid_iterations <= 16):
+            raise InvalidInputError("pipeline grid_iterations must be an integer 1-16", given=self.grid_iterations)
         if not (isinstance(self.refine_rounds, int) and 1 <= self.refine_rounds <= 16):
             raise InvalidInputError("pipeline refine_rounds must be an integer 1-16", given=self.refine_rounds)
         if self.linear not in (True, False, "auto"):
@@ -125,7 +133,8 @@ class PipelineConfig:
             raise InvalidInputError("pipeline fallback_margin must be a number >= 0", given=self.fallback_margin)
         if not (isinstance(self.domain_margin, (int, float)) and np.isfinite(self.domain_margin)):
             raise InvalidInputError("pipeline domain_margin must be a number", given=self.domain_margin)
-        for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max"):
+        for key in ("prior_scale", "hqs_sigma_start", "hqs_lambda", "sigma_max", "denoise_sigma_max",
+                    "grid_prior_scale"):
             value = getattr(self, key)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
                 raise InvalidInputError(f"pipeline {key} must be a positive number", given=value)
@@ -367,16 +376,16 @@ class DeblurPipeline:
         s = self._sigma(image, sigma, blurred=True)
         # a gyro PSF means a camera photo: linear light unless linear=false asks for sRGB
         self.last_linear = self.config.linear is not False
+        cfg = self.config
         if self.last_linear:
             x0, _ = in_linear_light(_rgb(image), lambda lin, s_lin: deconvolve_grid(
-                lin, grid, sigma=s_lin, prior_scale=self.config.prior_scale, taper=self.config.taper))
+                lin, grid, sigma=s_lin, prior_scale=cfg.grid_prior_scale, taper=cfg.taper))
         else:
-            x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=self.config.prior_scale, taper=self.config.taper)
-        # hqs: the per-tile data step has no closed form for a moving z, so the rounds after the
-        # first are prior passes of falling strength (the lambda -> 0 end of HQS; on the
-        # validation split lambda 0.05 and 0.1 scored within 0.1 dB of each other)
-        hqs = self.config.mode == "hqs" and self.config.iterations > 1
-        sigmas = np.geomspace(max(self.config.hqs_sigma_start, s), s, self.config.iterations) if hqs else [s]
+            x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=cfg.grid_prior_scale, taper=cfg.taper)
+        # the per-tile data step has no closed form for a moving z, so passes after the first are
+        # prior passes of falling strength (the lambda -> 0 end of HQS); one pass measured best
+        hqs = cfg.mode == "hqs" and cfg.grid_iterations > 1
+        sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, cfg.grid_iterations) if hqs else [s]
         z = np.asarray(self.prior.restore(_rgb(np.clip(x0, 0, 1)), sigma=float(sigmas[0])), dtype=np.float32)
         for s_k in sigmas[1:]:
             z = np.asarray(self.prior.restore(z, sigma=float(s_k)), dtype=np.float32)

@@ -58,6 +58,7 @@ static void fuzz_pipeline(reader *r)
     cfg.taper = (int32_t)take(r, 4);
     cfg.linear = (int32_t)take(r, 3);
     cfg.psf_grid = (int32_t)take(r, 2);
+    cfg.grid_iterations = (int32_t)take(r, 18);
     if (take(r, 8) == 0) cfg.hqs_lambda = (double)take_float(r);
     if (edb_pipe_work_bytes(&cfg, h, w, kh, kw, &bytes) != EDB_OK || bytes > (64u << 20)) return;
     n = (size_t)h * (size_t)w * 3;

@@ -4,6 +4,8 @@
  *   z = prior(x, sigma_k),  x = data step(z, rho_k),  rho_k = lambda sigma^2 / sigma_k^2
  * with sigma_k geometric from max(hqs_sigma_start, sigma) down to sigma (numpy.geomspace),
  * in linear light (data steps on the inverse sRGB curve, prior rounds in sRGB) or in sRGB.
+ * psf_grid = 1 (_restore_grid): the Wiener step at grid_prior_scale, then grid_iterations
+ * prior passes with the same sigma_k and no data step between them.
  *
  * Working memory (edb_pipe_work_bytes), all in the caller's buffer:
  *   3 float planes of 3 x h x w (image, turned linear in place; data-step output; prior output)
@@ -22,17 +24,23 @@ static edb_status check_config(const edb_pipe_config *c)
     if (!c) return EDB_ERR_NULL;
     if (c->mode != EDB_MODE_WIENER && c->mode != EDB_MODE_HQS) return EDB_ERR_ARG;
     if (c->iterations < 1 || c->iterations > 16) return EDB_ERR_ARG;
+    if (c->grid_iterations < 1 || c->grid_iterations > 16) return EDB_ERR_ARG;
     if (c->taper < EDB_TAPER_MEAN || c->taper > EDB_TAPER_BLUR) return EDB_ERR_ARG;
     if ((c->linear != 0 && c->linear != 1) || (c->psf_grid != 0 && c->psf_grid != 1)) return EDB_ERR_ARG;
     if (c->kernel_max < 1 || c->kernel_max > 1023) return EDB_ERR_ARG;
     if (!(c->prior_scale > 0 && c->prior_scale < 1e30) || !(c->hqs_sigma_start > 0 && c->hqs_sigma_start < 1e30) ||
         !(c->hqs_lambda > 0 && c->hqs_lambda < 1e30) || !(c->sigma_max > 0 && c->sigma_max < 1e30) ||
-        !(c->denoise_sigma_max > 0 && c->denoise_sigma_max < 1e30))
+        !(c->denoise_sigma_max > 0 && c->denoise_sigma_max < 1e30) ||
+        !(c->grid_prior_scale > 0 && c->grid_prior_scale < 1e30))
         return EDB_ERR_ARG;
     return EDB_OK;
 }
 
-static int rounds_of(const edb_pipe_config *c) { return c->mode == EDB_MODE_HQS ? c->iterations : 1; }
+static int rounds_of(const edb_pipe_config *c)
+{
+    if (c->mode != EDB_MODE_HQS) return 1;
+    return c->psf_grid ? c->grid_iterations : c->iterations;
+}
 
 static edb_status sizes(const edb_pipe_config *cfg, int32_t h, int32_t w, int32_t kh, int32_t kw,
                         size_t *plane_bytes, int *nplanes, size_t *deconv)
@@ -107,7 +115,7 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
     size_t plane = 0, deconv = 0, need, hw, n3, i;
     int nplanes = 0, rounds, k, blurred, linear;
     float *img, *z, *x = NULL, *lin = NULL;
-    double s, s0;
+    double s, s0, prior_scale;
     edb_deconv *dc = NULL;
     edb_status st;
     int32_t r, q, c;
@@ -143,6 +151,7 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
         if (prior(user, img, h, w, s, z)) return EDB_ERR_INFER;
     } else {
         rounds = rounds_of(cfg);
+        prior_scale = cfg->psf_grid ? cfg->grid_prior_scale : cfg->prior_scale;
         s0 = rounds > 1 ? (cfg->hqs_sigma_start > s ? cfg->hqs_sigma_start : s) : s;
         {
             void *mem = edb_arena_take(&a, deconv);
@@ -155,10 +164,10 @@ edb_status edb_pipe_run(const edb_pipe_config *cfg, const uint8_t *rgb, size_t s
                 edb_srgb_to_linear(img, lin, n3);
                 sl = edb_noise_sigma(lin, h, w, 3);
                 if (sl < MIN_SIGMA / 2) sl = MIN_SIGMA / 2;
-                nsr = edb_wiener_nsr(lin, h, w, 3, sl, cfg->prior_scale);
+                nsr = edb_wiener_nsr(lin, h, w, 3, sl, prior_scale);
                 data = lin;
             } else {
-                nsr = edb_wiener_nsr(img, h, w, 3, s, cfg->prior_scale);
+                nsr = edb_wiener_nsr(img, h, w, 3, s, prior_scale);
             }
             st = edb_deconv_init(&dc, data, h, w, 3, kernel, kh, kw, cfg->taper, rounds > 1 && !cfg->psf_grid,
                                  mem, deconv);

@@ -96,11 +96,14 @@ typedef struct {
     int32_t kernel_max;      /* 75 */
     int32_t linear;           /* 1 */
     /* 1: DeblurPipeline._restore_grid's loop (the gyro path, here with one PSF for the frame):
-     * the rounds after the first are prior passes of falling strength without a data step */
+     * a Wiener step regularised by grid_prior_scale, then grid_iterations prior passes (hqs;
+     * wiener: one) of falling strength without a data step; prior_scale and iterations unused */
     int32_t psf_grid;         /* 0 */
+    double grid_prior_scale;  /* 10 (the stand-alone Wiener's) */
+    int32_t grid_iterations;  /* prior passes on the grid path, 1..16 (1) */
 } edb_pipe_config;
 
-#define EDB_PIPE_CONFIG_DEFAULT {EDB_MODE_HQS, 3, 30.0, 10.0, 0.05, EDB_TAPER_MEAN, 15.0, 50.0, 75, 1, 0}
+#define EDB_PIPE_CONFIG_DEFAULT {EDB_MODE_HQS, 3, 30.0, 10.0, 0.05, EDB_TAPER_MEAN, 15.0, 50.0, 75, 1, 0, 10.0, 1}
 
 /* The learned prior: restore a 3-plane h x w float image in [0, 1] at noise level `sigma`
  * (0-255 scale) into `out` (3 planes). This is where the engine runs (feed RGB + the constant

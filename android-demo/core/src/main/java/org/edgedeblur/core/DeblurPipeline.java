@@ -10,7 +10,8 @@ import java.util.Map;
  * </pre>
  * with sigma_k = geomspace(max(hqs_sigma_start, sigma), sigma, iterations), in linear light
  * (data steps on the inverse sRGB curve, the prior in sRGB) or in sRGB. {@code psfGrid} is the
- * runtime's gyro loop (_restore_grid with a 1 x 1 grid: later rounds are prior passes only).
+ * runtime's gyro loop (_restore_grid with a 1 x 1 grid): the Wiener step at {@code gridPriorScale},
+ * then {@code gridIterations} prior passes (hqs; wiener: one) with no data step between them.
  * Not ported: blind kernel estimation and the runtime's {@code linear: "auto"} arbitration
  * (domain_evidence): pass linear = true for a camera photo.
  */
@@ -28,6 +29,8 @@ public final class DeblurPipeline {
         public int kernelMax = 75;
         public boolean linear = true;
         public boolean psfGrid = false;
+        public double gridPriorScale = 10.0;  // the grid path's Wiener regularisation (prior_scale's role)
+        public int gridIterations = 1;        // the grid path's prior passes (iterations' role)
 
         /** The manifest's pipeline section (PipelineConfig.to_dict()); "auto" reads as linear light. */
         public static Config fromMap(Map<String, Object> m) {
@@ -46,6 +49,8 @@ public final class DeblurPipeline {
             c.sigmaMax = num(m, "sigma_max", c.sigmaMax);
             c.denoiseSigmaMax = num(m, "denoise_sigma_max", c.denoiseSigmaMax);
             c.kernelMax = (int) num(m, "kernel_max", c.kernelMax);
+            c.gridPriorScale = num(m, "grid_prior_scale", c.gridPriorScale);
+            c.gridIterations = (int) num(m, "grid_iterations", c.gridIterations);
             if (m.get("taper") != null) {
                 c.taper = DataStep.taperOf((String) m.get("taper"));
             }
@@ -62,8 +67,10 @@ public final class DeblurPipeline {
 
         void check() {
             if (iterations < 1 || iterations > 16 || !(priorScale > 0) || !(hqsSigmaStart > 0) || !(hqsLambda > 0)
-                    || !(sigmaMax > 0) || !(denoiseSigmaMax > 0) || kernelMax < 1) {
-                throw new IllegalArgumentException("invalid pipeline settings (iterations 1..16, positive scales)");
+                    || !(sigmaMax > 0) || !(denoiseSigmaMax > 0) || kernelMax < 1
+                    || gridIterations < 1 || gridIterations > 16 || !(gridPriorScale > 0)) {
+                throw new IllegalArgumentException(
+                        "invalid pipeline settings (iterations and grid_iterations 1..16, positive scales)");
             }
         }
     }
@@ -87,7 +94,7 @@ public final class DeblurPipeline {
         if ((long) kh * kw == 1) {
             return 2 * frame;
         }
-        boolean hqs = cfg.hqs && cfg.iterations > 1 && !cfg.psfGrid;
+        boolean hqs = cfg.hqs && cfg.iterations > 1 && !cfg.psfGrid; // the grid loop has no HQS solve
         return 3 * frame + DataStep.floatsNeeded(h, w, 3, kh, kw, cfg.taper, hqs);
     }
 
@@ -174,7 +181,8 @@ public final class DeblurPipeline {
 
     private float[] deblur(float[] img, int h, int w, float[] kernel, int kh, int kw, double s) {
         int n3 = 3 * h * w;
-        int rounds = cfg.hqs ? cfg.iterations : 1;
+        int rounds = cfg.hqs ? (cfg.psfGrid ? cfg.gridIterations : cfg.iterations) : 1;
+        double priorScale = cfg.psfGrid ? cfg.gridPriorScale : cfg.priorScale;
         double s0 = rounds > 1 ? Math.max(cfg.hqsSigmaStart, s) : s;
         boolean linear = cfg.linear;
         long t0 = System.nanoTime();
@@ -182,9 +190,9 @@ public final class DeblurPipeline {
         if (linear) { // in_linear_light: the sRGB frame is not needed again
             DataStep.srgbToLinear(img, img);
             double sl = Math.max(DataStep.noiseSigma(img, h, w, 3), DataStep.MIN_SIGMA / 2);
-            nsr = DataStep.wienerNsr(img, h, w, 3, sl, cfg.priorScale);
+            nsr = DataStep.wienerNsr(img, h, w, 3, sl, priorScale);
         } else {
-            nsr = DataStep.wienerNsr(img, h, w, 3, s, cfg.priorScale);
+            nsr = DataStep.wienerNsr(img, h, w, 3, s, priorScale);
         }
         DataStep step = new DataStep(img, h, w, 3, kernel, kh, kw, cfg.taper, rounds > 1 && !cfg.psfGrid);
         float[] x = step.wiener(nsr, new float[n3]);

@@ -141,7 +141,7 @@ public class DeblurGoldenTest {
             assertTrue(name + ": output differs by " + worst + " LSB", worst <= 1);
             runs++;
         }
-        assertEquals(5, runs);
+        assertEquals(6, runs);
     }
 
     static GyroPsf.Camera camera(Map<String, Object> c) {
