@@ -10,6 +10,15 @@ estimated kernel (both at the true noise sigma 2.55), and the seconds the estima
   not make Wiener worse than the input.
 * ``--set levin``: the 8 Levin et al. 2009 kernels (centred) x the first 4 CBSD68 photos, same
   noise. A check only, run once at the end: do not tune on it.
+* ``--set val24``: benchmarks/blind_refine_eval.py's cases (the same 8 photos x 3 kernels each),
+  sigma 2.55, 8 bit; ``--domain linear`` blurs in linear light.
+* ``--set camera`` / ``camera-sharp``: benchmarks/deblur_eval.py's validation split (8 photos x 3
+  kernels, blur in linear light, Poisson-Gaussian noise, gamma, 8 bit; ``--jpeg``: quality 90),
+  and the same photos unblurred; sigma unknown, as in the pipeline: the estimator estimates it,
+  Wiener uses ``estimate_noise_sigma``. The rows keep the sharpness test's and the pyramid's
+  kernel radii (``test_spread_px``, ``pyramid_spread_px``) that the "sharp" thresholds were set from.
+
+The summary gives median and mean gap (Wiener with the true kernel minus with the estimate).
 
     EDGEDEBLUR_FFT_WORKERS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
         .venv/bin/python benchmarks/kernel_estimate_eval.py --set val --json /tmp/val.json
@@ -36,10 +45,17 @@ from edgedeblur.degrade import (
 )
 from edgedeblur.io import read_image, to_float
 from edgedeblur.metrics import psnr
-from edgedeblur.runtime.deconv import wiener_deconvolve
+from edgedeblur.runtime.deconv import (
+    MIN_SIGMA,
+    estimate_noise_sigma,
+    linear_to_srgb,
+    srgb_to_linear,
+    wiener_deconvolve,
+)
 from edgedeblur.runtime.kernel_estimate import estimate_kernel
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # the other benchmarks' case lists
 DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
 SIGMA = 2.55
 SHAKE_SIZES = (13, 15, 17, 19, 21, 23, 25, 27)
@@ -59,22 +75,65 @@ def cases(which: str) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
         kernels = sorted((DATA / "kernels" / "levin09").glob("*.npy"))
         return [(f"{p.stem}/{k.stem}", to_float(read_image(p)), centre_kernel(load_kernel(k)))
                 for p in photos for k in kernels]
-    raise SystemExit(f"unknown set {which!r}: use val, sharp or levin")
+    if which == "val24":
+        from blind_refine_eval import cases as val24_cases
+
+        return [(name, clean, kernel) for name, clean, kernel, _seed in val24_cases("val")]
+    raise SystemExit(f"unknown set {which!r}: use val, sharp, levin or val24")
 
 
-def run_case(name: str, clean: np.ndarray, kernel: np.ndarray | None, seed: int,
-             args: argparse.Namespace) -> dict:
+def camera_cases(sharp: bool, jpeg: bool) -> list[tuple[str, np.ndarray, np.ndarray | None, np.ndarray]]:
+    """(name, clean, true kernel or None, observed) of deblur_eval's camera split."""
+    import tempfile
+
+    from deblur_eval import _camera, _val_folder, _val_kernels
+
+    from edgedeblur.evaluate import _pairs, as_degrader, load_kernels, pair_seed
+    from edgedeblur.io import list_images
+
+    out = []
+    degrader = as_degrader(_camera(jpeg))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "val").mkdir()
+        files = list_images([_val_folder(tmp / "val")], recursive=False)
+        kernels = load_kernels(_val_kernels(tmp), centre=False)
+        for index, k_index in _pairs(len(files), len(kernels), "each"):
+            if sharp and k_index:
+                continue  # one unblurred case per photo
+            clean = to_float(read_image(files[index]))
+            kernel = None if sharp else kernels[k_index][1]
+            observed, _, _ = degrader.apply(clean, pair_seed(0, index, k_index), kernel)
+            out.append((f"{files[index].stem}/{k_index}", clean, kernel, observed))
+    return out
+
+
+def observe(clean: np.ndarray, kernel: np.ndarray | None, seed: int, domain: str) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    blurred = blur_image(clean, kernel) if kernel is not None else clean
-    observed = quantize(add_gaussian_noise(blurred, SIGMA, rng))
+    if kernel is None:
+        blurred = clean
+    elif domain == "linear":
+        blurred = linear_to_srgb(np.clip(blur_image(srgb_to_linear(clean), kernel), 0.0, 1.0))
+    else:
+        blurred = blur_image(clean, kernel)
+    return quantize(add_gaussian_noise(blurred, SIGMA, rng))
+
+
+def run_case(name: str, clean: np.ndarray, kernel: np.ndarray | None, observed: np.ndarray,
+             sigma: float | None, args: argparse.Namespace) -> dict:
+    """``sigma``: the noise level known to the estimator and Wiener (None: estimated)."""
     est = estimate_kernel(observed, kernel_size=args.kernel_size, max_side=args.max_side,
-                          time_budget_s=args.budget, sigma=None if args.blind_sigma else SIGMA)
+                          time_budget_s=args.budget, sigma=None if args.blind_sigma else sigma)
+    s = sigma if sigma is not None else max(estimate_noise_sigma(observed), MIN_SIGMA)
     row = {
         "image": name,
         "kernel_px": None if kernel is None else int(kernel.shape[0]),
         "psnr_input": psnr(clean, observed),
-        "psnr_true": None if kernel is None else psnr(clean, wiener_deconvolve(observed, kernel, sigma=SIGMA)),
-        "psnr_est": psnr(clean, wiener_deconvolve(observed, est.kernel, sigma=SIGMA)),
+        "psnr_true": None if kernel is None else psnr(clean, wiener_deconvolve(observed, kernel, sigma=s)),
+        "psnr_est": psnr(clean, wiener_deconvolve(observed, est.kernel, sigma=s)),
+        "test_spread_px": est.info.get("test_spread_px"),
+        "spread_px": est.info.get("spread_px"),
+        "pyramid_spread_px": est.info.get("pyramid_spread_px"),
         "seconds": est.seconds,
         "cpu_seconds": est.info.get("cpu_seconds"),
         "confidence": est.confidence,
@@ -90,7 +149,9 @@ def run_case(name: str, clean: np.ndarray, kernel: np.ndarray | None, seed: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", default="val", choices=["val", "sharp", "levin"])
+    parser.add_argument("--set", default="val", choices=["val", "sharp", "levin", "val24", "camera", "camera-sharp"])
+    parser.add_argument("--domain", default="srgb", choices=["srgb", "linear"], help="val24: where the blur happens")
+    parser.add_argument("--jpeg", action="store_true", help="camera sets: with a JPEG quality-90 round trip")
     parser.add_argument("--json", type=Path, help="write the rows and medians here")
     parser.add_argument("--kernel-size", type=int, default=31)
     parser.add_argument("--max-side", type=int, default=512)
@@ -102,24 +163,30 @@ def main(argv: list[str] | None = None) -> int:
     if not (DATA / "README.md").exists():
         print(f"shared data not found at {DATA} (set EDGEDEBLUR_DATA)", file=sys.stderr)
         return 2
-    todo = cases(args.set)
+    if args.set.startswith("camera"):
+        todo = [(n, c, k, y, None) for n, c, k, y in camera_cases(args.set == "camera-sharp", args.jpeg)]
+    else:
+        todo = [(n, c, k, observe(c, k, 10 * (i // 3) + i % 3 if args.set == "val24" else i, args.domain), SIGMA)
+                for i, (n, c, k) in enumerate(cases(args.set))]
     todo = todo[: args.limit] if args.limit else todo
     rows = []
     print(f"{'image':<18} {'k':>3} {'input':>6} {'true':>6} {'est':>6} {'gap':>5} {'sec':>5} "
           f"{'conf':>5} {'k_est':>5}")
-    for i, (name, clean, kernel) in enumerate(todo):
-        row = run_case(name, clean, kernel, seed=i, args=args)
+    for name, clean, kernel, observed, sigma in todo:
+        row = run_case(name, clean, kernel, observed, sigma, args)
         rows.append(row)
         true = row["psnr_true"] if row["psnr_true"] is not None else row["psnr_input"]
         print(f"{name:<18} {row['kernel_px'] or 0:>3} {row['psnr_input']:6.2f} {true:6.2f} "
               f"{row['psnr_est']:6.2f} {true - row['psnr_est']:5.2f} {row['seconds']:5.2f} "
               f"{row['confidence']:5.2f} {row['est_px']:>5}{' sharp' if row['sharp'] else ''}"
               f"{'  ' + row['stopped'] if row['stopped'] not in (None, 'sharp') else ''}", flush=True)
-    ref = "psnr_true" if args.set != "sharp" else "psnr_input"
+    ref = "psnr_true" if not args.set.endswith("sharp") else "psnr_input"
     medians = {key: statistics.median(r[key] for r in rows)
                for key in ("psnr_input", ref, "psnr_est", "seconds", "confidence")}
     medians["gap_db"] = statistics.median(r[ref] - r["psnr_est"] for r in rows)
+    medians["mean_gap_db"] = statistics.fmean(r[ref] - r["psnr_est"] for r in rows)
     medians["worst_gap_db"] = max(r[ref] - r["psnr_est"] for r in rows)
+    medians["called_sharp"] = sum(r["sharp"] for r in rows)
     print("median " + "  ".join(f"{k} {v:.2f}" for k, v in medians.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,10 @@ _SHARP_TEST_FIT = 0.2  # ... with at least this fit (sharp photos >= 0.29, a 3x 
 _SHARP_SPREAD = 0.75  # px: the same for the final kernel
 # A photo the test calls sharp is still run through the pyramid, which overrules the test
 # when its kernel's RMS radius is at least this (px). Measured on the validation photos with
-# camera noise (deblur_eval's camera degradation, 16 unblurred and 16 blurred, with and
-# without JPEG): the pyramid made 0.79-1.65 px haloes of the unblurred ones, and found
-# 1.85-6.0 px on the blurred ones; the test had called 6 of 24 blurred photos sharp.
+# camera noise (benchmarks/kernel_estimate_eval.py --set camera / camera-sharp, with and
+# without --jpeg; info["pyramid_spread_px"]): the pyramid made 0.79-1.65 px haloes of the
+# unblurred ones and found 1.85-6.0 px on the blurred ones; the test alone had called 6 of
+# 24 blurred photos sharp.
 _SHARP_OVERRULE_SPREAD = 1.75
 _MIN_CONFIDENCE = 0.06  # below this the photo has no usable edges: return the safe delta
 
@@ -409,7 +410,8 @@ def estimate_kernel(
     # the test calls a photo sharp: the pyramid overrules it only when it reached the working
     # scale (coarse levels make larger haloes) with a clearly larger blur than the haloes it
     # makes of sharp photos (a noisy blurred photo can hold the test's delta)
-    if test_sharp and (not finished or _spread(k) / scale < _SHARP_OVERRULE_SPREAD):
+    info["pyramid_spread_px"] = _spread(k) / scale
+    if test_sharp and (not finished or info["pyramid_spread_px"] < _SHARP_OVERRULE_SPREAD):
         return sharp_result()
     # two independent estimates (the test's single-scale one and the pyramid's) agreeing in
     # shape; without edges for the test, the last two iterates' agreement stands in. An
