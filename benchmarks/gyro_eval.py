@@ -31,7 +31,11 @@ blurred; Wiener with one global PSF (the true PSF at the frame centre, whole fra
 per region with the TRUE per-region PSFs (``deconvolve_grid`` on the true-trajectory grid);
 Wiener per region with the gyro grid at each sensor-error level (one error swept at a time from
 the base: 200 Hz, noise 0.01 rad/s, bias 0.005 rad/s, no offset); the base gyro with the rolling
-shutter ignored (readout 0); the 10 ms offset error after ``estimate_time_offset``. With the shipped prior weights, the full pipeline rows too.
+shutter ignored (readout 0); the 10 ms offset error after ``estimate_time_offset``; Wiener with
+one kernel estimated blindly from the photo (``estimate_kernel``). With the shipped prior
+weights: one prior pass after the global / true / gyro Wiener outputs, and the whole deblur
+pipeline as ``edge-deblur`` runs it (its own sigma and domain): blind (estimate and
+refinement), from the gyro grid (base errors) and from the true per-region PSFs.
 
     EDGEDEBLUR_FFT_WORKERS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         .venv/bin/python benchmarks/gyro_eval.py
@@ -71,6 +75,7 @@ from edgedeblur.runtime.gyro import (
     psf_trajectory,
     rotation_at,
 )
+from edgedeblur.runtime.kernel_estimate import estimate_kernel
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("EDGEDEBLUR_DATA", REPO.parent / "shared" / "data"))
@@ -162,12 +167,18 @@ def score(gt: np.ndarray, x: np.ndarray) -> float:
     return psnr(gt, np.clip(x, 0, 1))
 
 
-def evaluate(limit: int, prior: object | None, domain: str = "linear") -> dict:
-    photos = sorted((DATA / "eval" / "cbsd68").glob("*.png"))[:limit]
+PHOTO_SETS = {"eval": ("eval/cbsd68", "*.png"), "val": ("train/bsds500_test", "*.jpg")}
+
+
+def evaluate(limit: int, pipeline: object | None, domain: str = "linear", photo_set: str = "eval") -> dict:
+    folder, pattern = PHOTO_SETS[photo_set]
+    photos = sorted((DATA / folder).glob(pattern))
+    photos = photos[:limit] if photo_set == "eval" else photos[-limit:]  # val: the held-out last ones
     if not photos:
-        sys.exit(f"no photos under {DATA / 'eval' / 'cbsd68'}")
+        sys.exit(f"no photos under {DATA / folder}")
     rows: dict[str, list[float]] = {}
-    extra: dict[str, list[float]] = {"blur_px": [], "offset_est_ms": [], "offset_conf": [], "seconds": []}
+    extra: dict[str, list[float]] = {"blur_px": [], "offset_est_ms": [], "offset_conf": [], "seconds": [],
+                                     "blind_kernel_px": []}
 
     def add(name: str, value: float) -> None:
         rows.setdefault(name, []).append(value)
@@ -217,10 +228,21 @@ def evaluate(limit: int, prior: object | None, domain: str = "linear") -> dict:
         extra["offset_conf"].append(est.confidence)
         x = enc(deconvolve_grid(obs, gyro_psf_grid(replace(cam, time_offset=est.offset), log), sigma=sig))
         add("wiener, gyro offset=0.01 then estimated", score(gt, x))
-        if prior is not None:
+        blind = estimate_kernel(noisy)  # blind, one PSF for the frame, from the photo as a user has it
+        extra["blind_kernel_px"].append(int(blind.kernel.shape[0]))
+        add("wiener, blind estimated kernel (one global)",
+            score(gt, enc(wiener_deconvolve(obs, blind.kernel, sigma=sig))))
+        if pipeline is not None:
             for key, x0 in kept.items():
-                out = prior.restore(np.clip(x0, 0, 1), sigma=SIGMA)
+                out = pipeline.prior.restore(np.clip(x0, 0, 1), sigma=SIGMA)
                 add(f"pipeline (prior), {key}", score(gt, out))
+            # the whole deblur pipeline as a user runs it: blind, and from the gyro log
+            add("deblur pipeline, blind (estimate + refinement)", score(gt, pipeline.restore(noisy)))
+            grid = gyro_psf_grid(cam, sensor_log(true_log, cam, np.random.default_rng(7000 + i), **BASE))
+            add("deblur pipeline, gyro grid (base errors)", score(gt, pipeline.restore(noisy, psf_grid=grid)))
+            one = type(pipeline)(pipeline.prior, replace(pipeline.config, iterations=1))
+            add("deblur pipeline, gyro grid, one prior pass", score(gt, one.restore(noisy, psf_grid=grid)))
+            add("deblur pipeline, true per-region PSFs", score(gt, pipeline.restore(noisy, psf_grid=true_grid)))
         extra["seconds"].append(time.perf_counter() - started)
         print(f"{path.stem}: blur {target:.1f} px, {extra['seconds'][-1]:.1f} s, "
               f"offset est {1e3 * est.offset:+.1f} ms (true +10, confidence {est.confidence:.2f})", flush=True)
@@ -259,14 +281,14 @@ def plot(result: dict, path: Path) -> None:
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), suffix=".png")
 
 
-def load_prior() -> object | None:
+def load_pipeline() -> object | None:
     weights = REPO / "edgedeblur" / "models" / "weights" / "mnv2unet_m_prior.safetensors"
     if not weights.exists():
         print(f"note: {weights.name} not shipped yet: no full-pipeline rows")
         return None
     from edgedeblur.methods import get_method
 
-    return get_method("deblur").prior
+    return get_method("deblur")
 
 
 def main() -> None:
@@ -275,10 +297,14 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "gyro_eval.json")
     p.add_argument("--plot", type=Path, default=REPO / "docs" / "gyro_psnr.png")
     p.add_argument("--no-prior", action="store_true", help="skip the full-pipeline rows")
+    p.add_argument("--photos", choices=sorted(PHOTO_SETS), default="eval",
+                   help="eval: the first CBSD68 photos (reported); val: the last held-out photos of the "
+                        "training split (where pipeline settings are decided; write with --json/--plot elsewhere)")
     p.add_argument("--domain", choices=("linear", "srgb"), default="linear",
                    help="blur rendered on linear light (a camera; data steps in linear light too) or on sRGB values")
     args = p.parse_args()
-    result = evaluate(args.limit, None if args.no_prior else load_prior(), args.domain)
+    result = evaluate(args.limit, None if args.no_prior else load_pipeline(), args.domain, args.photos)
+    result["photo_set"] = args.photos
     result["domain"] = args.domain
     result["setup"] = {"sigma": SIGMA, "margin": MARGIN, "readout_s": READOUT, "base_gyro": BASE,
                        "true_rate_hz": TRUE_RATE, "wiener_prior_scale": 10.0}
