@@ -97,6 +97,16 @@ def _print_row(result, name: str) -> None:  # noqa: ANN001
     print(f"  {name:<14} {verdict:<6} {result.artifact}  {_size(result.bytes)}  "
           f"vs float {p.psnr_vs_float_db:.2f} dB, drop {p.drop_db:+.3f} dB  ({result.seconds:.0f} s)",
           file=sys.stderr, flush=True)
+    _print_sensitivity(result.accuracy_control)
+
+
+def _print_sensitivity(control: dict | None) -> None:
+    """The accuracy-control report: calibration drop before/after, the costliest layers (dB each
+    regains when kept float), which stayed float (docs/export.md, "Per-layer sensitivity")."""
+    from ..export._sensitivity import report_lines
+
+    for line in report_lines(control):
+        print(f"  {'':<14} {line}", file=sys.stderr, flush=True)
 
 
 def _pipeline_line(pipeline: dict, model: str) -> str:

@@ -43,6 +43,8 @@ class ExportOutcome:
     seconds: float
     notes: list[str] = field(default_factory=list)
     pipeline: dict | None = None  # the manifest's pipeline section (a deblur prior), else None
+    #: the manifest's ``export.quantization.accuracy_control`` (layers kept float, per-layer sensitivity)
+    accuracy_control: dict | None = None
 
     @property
     def passed(self) -> bool:
@@ -171,8 +173,9 @@ def export_target(target: Target, model: ResolvedModel, out_dir: Path, calib: Ca
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     size = sum(p.stat().st_size for p in (moved, _weights_dest(res, moved)) if p is not None and p.exists())
+    control = (res.quantization or {}).get("accuracy_control")
     return ExportOutcome(target, moved, manifest_path_for(moved), size, parity, ops,
-                         float_ops, time.perf_counter() - started, res.notes, model.pipeline)
+                         float_ops, time.perf_counter() - started, res.notes, model.pipeline, control)
 
 
 def _weights_dest(res: ExportResult, artifact: Path) -> Path | None:

@@ -64,9 +64,12 @@ def report_lines(control: dict | None, top: int = 5) -> list[str]:
     """A few lines for the CLI: the calibration drop before/after and the costliest layers."""
     if not control:
         return []
-    lines = [f"calib drop {control.get('initial_drop_db', float('nan')):+.3f} -> "
-             f"{control.get('final_drop_db', float('nan')):+.3f} dB (limit {control.get('max_drop_db')}), "
-             f"{len(control.get('float_ops', []))} layer(s) kept float"]
+    kept = f"{len(control.get('float_ops', []))} layer(s) kept float"
+    if "initial_drop_db" in control:
+        lines = [f"calib drop {control['initial_drop_db']:+.3f} -> {control.get('final_drop_db', float('nan')):+.3f} "
+                 f"dB (limit {control.get('max_drop_db')}), {kept}"]
+    else:  # NNCF's own ranking: only its choice is known
+        lines = [f"accuracy control (limit {control.get('max_drop_db')} dB on the calibration patches): {kept}"]
     for entry in (control.get("sensitivity") or [])[:top]:
         mark = " [float]" if entry["layer"] in control.get("float_ops", []) else ""
         lines.append(f"  {entry['gain_db']:+.3f} dB  {short_name(entry['layer'])}{mark}")
