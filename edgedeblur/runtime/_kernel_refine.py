@@ -20,6 +20,7 @@ from ._kernel_ops import (
     _crop_support,
     _is_int,
     _is_real,
+    _offset,
 )
 from .deconv import estimate_noise_sigma
 
@@ -185,13 +186,6 @@ def _masked_solve(auto: np.ndarray, cross: np.ndarray, mask: np.ndarray, k0: np.
         return (full[n - 1 : 2 * n - 1, n - 1 : 2 * n - 1] + gamma * v) * on
 
     return _cg(apply, cross * on, k0 * on, iters=_REFINE_CG_ITERS, stop=1e-14 * float((cross * cross).sum()))
-
-
-def _offset(k: np.ndarray) -> tuple[float, float]:
-    """The kernel's centroid minus its middle, (rows, columns), in pixels."""
-    idx = np.arange(k.shape[0]) - (k.shape[0] - 1) / 2
-    s = float(k.sum())
-    return float(k.sum(axis=1) @ idx) / s, float(k.sum(axis=0) @ idx) / s
 
 
 def _embed(k: np.ndarray, n: int) -> np.ndarray:

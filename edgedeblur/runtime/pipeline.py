@@ -277,8 +277,7 @@ class DeblurPipeline:
         level; mode "wiener": one data step and one prior pass at the noise level). With
         ``linear`` the data steps run in linear light and the prior rounds in sRGB."""
         cfg = self.config
-        rounds = (cfg.iterations if rounds is None else rounds) if cfg.mode == "hqs" else 1
-        sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, rounds) if rounds > 1 else np.array([s])
+        sigmas = self._sigmas(s, cfg.iterations if rounds is None else rounds)
         y = _rgb(image)
         if linear:
             x0, data = wiener_deconvolve_linear(y, kernel, taper=cfg.taper, prior_scale=cfg.prior_scale)
@@ -288,12 +287,19 @@ class DeblurPipeline:
             x0 = np.clip(wiener_deconvolve(y, kernel, sigma=s, prior_scale=cfg.prior_scale, taper=cfg.taper), 0, 1)
             to_data = to_prior = _same
         z = np.asarray(self.prior.restore(x0, sigma=float(sigmas[0])), np.float32)
-        step = DataStep(data, kernel, taper=cfg.taper) if rounds > 1 else None
+        step = DataStep(data, kernel, taper=cfg.taper) if len(sigmas) > 1 else None
         for s_k in sigmas[1:]:
             rho = cfg.hqs_lambda * s**2 / float(s_k) ** 2  # DPIR: rho_k = lambda sigma_n^2 / sigma_k^2
             x = step.solve(to_data(z), rho)  # type: ignore[union-attr]
             z = np.asarray(self.prior.restore(to_prior(np.clip(x, 0, 1)), sigma=float(s_k)), np.float32)
         return z
+
+    def _sigmas(self, s: float, rounds: int) -> np.ndarray:
+        """The prior's noise level per pass: ``rounds`` falling from ``hqs_sigma_start`` to ``s``
+        (mode "hqs"), else one pass at ``s``. Shared by the single-PSF and the PSF-grid loops."""
+        if self.config.mode != "hqs" or rounds <= 1:
+            return np.array([s])
+        return np.geomspace(max(self.config.hqs_sigma_start, s), s, rounds)
 
     def _refine(self, image: np.ndarray, psf: PSFInfo, out: np.ndarray, s: float) -> tuple[PSFInfo, np.ndarray]:
         """Blind: the restored photo is a far better latent than the estimator's own, so the
@@ -384,8 +390,7 @@ class DeblurPipeline:
             x0 = deconvolve_grid(image, grid, sigma=s, prior_scale=cfg.grid_prior_scale, taper=cfg.taper)
         # the per-tile data step has no closed form for a moving z, so passes after the first are
         # prior passes of falling strength (the lambda -> 0 end of HQS); one pass measured best
-        hqs = cfg.mode == "hqs" and cfg.grid_iterations > 1
-        sigmas = np.geomspace(max(cfg.hqs_sigma_start, s), s, cfg.grid_iterations) if hqs else [s]
+        sigmas = self._sigmas(s, cfg.grid_iterations)
         z = np.asarray(self.prior.restore(_rgb(np.clip(x0, 0, 1)), sigma=float(sigmas[0])), dtype=np.float32)
         for s_k in sigmas[1:]:
             z = np.asarray(self.prior.restore(z, sigma=float(s_k)), dtype=np.float32)
