@@ -37,8 +37,6 @@ CACHE = Path(tempfile.gettempdir()) / "edgedeblur_blind_sweep"
 
 def cases(jpeg: bool) -> list[tuple]:
     """(clean, degraded, PSFInfo of the estimate) per case, cached on disk per split."""
-    from edgedeblur.evaluate import _pairs, as_degrader, load_kernels, pair_seed
-    from edgedeblur.io import list_images, read_image, to_float
     from edgedeblur.methods import get_method
 
     path = CACHE / f"camera{'_jpeg90' if jpeg else ''}.pkl"
@@ -47,17 +45,7 @@ def cases(jpeg: bool) -> list[tuple]:
             return pickle.load(f)
     estimator = get_method("deblur", estimator={"kernel_size": 31, "max_side": 512, "time_budget_s": 30.0,
                                                 "min_confidence": 0.02})
-    out = []
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        (tmp / "val").mkdir()
-        folder, kdir = deblur_eval._val_folder(tmp / "val"), deblur_eval._val_kernels(tmp)
-        files, kernels = list_images([folder], recursive=False), load_kernels(kdir, centre=False)
-        degrader = as_degrader(deblur_eval._camera(jpeg))
-        for index, k_index in _pairs(len(files), len(kernels), "each"):
-            clean = to_float(read_image(files[index]))
-            y, _true, _sigma = degrader.apply(clean, pair_seed(0, index, k_index), kernels[k_index][1])
-            out.append((clean, y, estimator._kernel(y, None)))
+    out = [(clean, y, estimator._kernel(y, None)) for _name, clean, _true, y in deblur_eval.camera_split(jpeg)]
     CACHE.mkdir(exist_ok=True)
     with path.open("wb") as f:
         pickle.dump(out, f)

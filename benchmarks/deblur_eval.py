@@ -104,6 +104,31 @@ def _camera(jpeg: bool):
                              jpeg="90" if jpeg else None)
 
 
+def camera_split(jpeg: bool, sharp: bool = False) -> list[tuple]:
+    """``(name, clean, true kernel or None, degraded)`` of the validation camera split exactly as
+    the val rows see it (the same pairs and seeds); ``sharp``: each photo once, unblurred.
+    For the scripts that look at the blind path on this split (kernel_estimate_eval.py,
+    blind_settings_sweep.py)."""
+    from edgedeblur.evaluate import _pairs, as_degrader, load_kernels, pair_seed
+    from edgedeblur.io import list_images, read_image, to_float
+
+    out = []
+    degrader = as_degrader(_camera(jpeg))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "val").mkdir()
+        files = list_images([_val_folder(tmp / "val")], recursive=False)
+        kernels = load_kernels(_val_kernels(tmp), centre=False)
+        for index, k_index in _pairs(len(files), len(kernels), "each"):
+            if sharp and k_index:
+                continue
+            clean = to_float(read_image(files[index]))
+            kernel = None if sharp else kernels[k_index][1]
+            degraded, _, _ = degrader.apply(clean, pair_seed(0, index, k_index), kernel)
+            out.append((f"{files[index].stem}/{k_index}", clean, kernel, degraded))
+    return out
+
+
 def _dev_spec():
     from edgedeblur.degrade import parse_degradation
 

@@ -82,32 +82,6 @@ def cases(which: str) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     raise SystemExit(f"unknown set {which!r}: use val, sharp, levin or val24")
 
 
-def camera_cases(sharp: bool, jpeg: bool) -> list[tuple[str, np.ndarray, np.ndarray | None, np.ndarray]]:
-    """(name, clean, true kernel or None, observed) of deblur_eval's camera split."""
-    import tempfile
-
-    from deblur_eval import _camera, _val_folder, _val_kernels
-
-    from edgedeblur.evaluate import _pairs, as_degrader, load_kernels, pair_seed
-    from edgedeblur.io import list_images
-
-    out = []
-    degrader = as_degrader(_camera(jpeg))
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        (tmp / "val").mkdir()
-        files = list_images([_val_folder(tmp / "val")], recursive=False)
-        kernels = load_kernels(_val_kernels(tmp), centre=False)
-        for index, k_index in _pairs(len(files), len(kernels), "each"):
-            if sharp and k_index:
-                continue  # one unblurred case per photo
-            clean = to_float(read_image(files[index]))
-            kernel = None if sharp else kernels[k_index][1]
-            observed, _, _ = degrader.apply(clean, pair_seed(0, index, k_index), kernel)
-            out.append((f"{files[index].stem}/{k_index}", clean, kernel, observed))
-    return out
-
-
 def observe(clean: np.ndarray, kernel: np.ndarray | None, seed: int, domain: str) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if kernel is None:
@@ -164,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shared data not found at {DATA} (set EDGEDEBLUR_DATA)", file=sys.stderr)
         return 2
     if args.set.startswith("camera"):
-        todo = [(n, c, k, y, None) for n, c, k, y in camera_cases(args.set == "camera-sharp", args.jpeg)]
+        from deblur_eval import camera_split
+
+        todo = [(n, c, k, y, None) for n, c, k, y in camera_split(args.jpeg, sharp=args.set == "camera-sharp")]
     else:
         todo = [(n, c, k, observe(c, k, 10 * (i // 3) + i % 3 if args.set == "val24" else i, args.domain), SIGMA)
                 for i, (n, c, k) in enumerate(cases(args.set))]
