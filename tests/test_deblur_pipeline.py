@@ -162,6 +162,26 @@ def test_blind_refinement_restores_latents_with_refine_rounds(monkeypatch) -> No
         PipelineConfig(refine_rounds=0)
 
 
+@pytest.mark.parametrize(("field", "bad"), [("grid_iterations", 0), ("grid_iterations", 17),
+                                            ("grid_iterations", 1.5), ("grid_prior_scale", 0.0),
+                                            ("grid_prior_scale", float("nan"))])
+def test_grid_settings_are_checked(field: str, bad: object) -> None:
+    with pytest.raises(InvalidInputError, match=field):
+        PipelineConfig(**{field: bad})
+
+
+def test_grid_path_runs_grid_iterations_prior_passes() -> None:
+    """The PSF-grid loop takes its own pass count, not the single-PSF ``iterations``."""
+    from edgedeblur.runtime.gyro import PSFGrid
+
+    x, k = _scene(), _shake()
+    for passes in (1, 3):
+        prior = _ClassicalPrior()
+        pipe = DeblurPipeline(prior, PipelineConfig(iterations=3, grid_iterations=passes, linear=False))
+        out = pipe.restore(_blur(x, k), psf_grid=PSFGrid.uniform(k, *x.shape[:2]), sigma=2.0)
+        assert out.shape == x.shape and len(prior.sigmas) == passes
+
+
 def test_config_round_trips_through_its_manifest_form() -> None:
     cfg = PipelineConfig(mode="hqs", iterations=3, prior_scale=20.0)
     assert PipelineConfig.from_dict(cfg.to_dict()) == cfg
