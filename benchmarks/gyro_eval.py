@@ -240,8 +240,10 @@ def evaluate(limit: int, pipeline: object | None, domain: str = "linear", photo_
             add("deblur pipeline, blind (estimate + refinement)", score(gt, pipeline.restore(noisy)))
             grid = gyro_psf_grid(cam, sensor_log(true_log, cam, np.random.default_rng(7000 + i), **BASE))
             add("deblur pipeline, gyro grid (base errors)", score(gt, pipeline.restore(noisy, psf_grid=grid)))
-            one = type(pipeline)(pipeline.prior, replace(pipeline.config, iterations=1))
-            add("deblur pipeline, gyro grid, one prior pass", score(gt, one.restore(noisy, psf_grid=grid)))
+            # the single-PSF settings the grid path used before grid_prior_scale / grid_iterations
+            old = type(pipeline)(pipeline.prior, replace(pipeline.config, grid_prior_scale=pipeline.config.prior_scale,
+                                                          grid_iterations=pipeline.config.iterations))
+            add("deblur pipeline, gyro grid, single-PSF settings", score(gt, old.restore(noisy, psf_grid=grid)))
             add("deblur pipeline, true per-region PSFs", score(gt, pipeline.restore(noisy, psf_grid=true_grid)))
         extra["seconds"].append(time.perf_counter() - started)
         print(f"{path.stem}: blur {target:.1f} px, {extra['seconds'][-1]:.1f} s, "
